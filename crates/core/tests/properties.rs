@@ -2,6 +2,9 @@
 //! back, malformed input is rejected with the right kind and a message that names
 //! the offending part, and no parser panics on arbitrary input.
 
+// Test code: unwrapping is how a property states "this must parse".
+#![allow(clippy::unwrap_used)]
+
 use gar_core::ErrorKind;
 use gar_core::endpoints::BaseUrl;
 use gar_core::format::Format;
