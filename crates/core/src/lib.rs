@@ -2,10 +2,10 @@
 //!
 //! - [`ids`] and [`names`]: validated ids and full resource names, with GAR's
 //!   percent-encoding rules.
-//! - [`reference`]: image references (`us-docker.pkg.dev/p/r/app:1.0@sha256:...`).
+//! - [`reference`](mod@reference): image references (`us-docker.pkg.dev/p/r/app:1.0@sha256:...`).
 //! - [`location`] and [`endpoints`]: the catalogue of locations and which host
 //!   serves each surface.
-//! - [`format`]: repository formats and modes.
+//! - [`format`](mod@format): repository formats and modes.
 //! - [`error`]: the one [`Error`] type and its taxonomy.
 //! - [`protojson`]: the JSON rules of Google's REST APIs.
 //! - [`paging`]: the page-token `Stream` every list shares.
