@@ -5,6 +5,7 @@
 
 mod coverage;
 mod test;
+mod tidy;
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
