@@ -9,7 +9,9 @@
 //! - [`error`]: the one [`Error`] type and its taxonomy.
 //! - [`protojson`]: the JSON rules of Google's REST APIs.
 //! - [`paging`]: the page-token `Stream` every list shares.
+//! - [`cleanup`]: cleanup policies (REST and gcloud shapes) and their local evaluation.
 
+pub mod cleanup;
 pub mod endpoints;
 pub mod error;
 pub mod format;

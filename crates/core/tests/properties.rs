@@ -351,6 +351,10 @@ proptest! {
         let _ = gar_core::Error::from_http(400, s.as_bytes(), None);
         let _ = gar_core::Error::from_oci(400, s.as_bytes(), None);
         let _ = serde_json::from_str::<Format>(&s);
+        let _ = gar_core::cleanup::CleanupPolicies::from_gcloud_json(&s);
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&s) {
+            let _ = gar_core::cleanup::CleanupPolicies::from_rest_value(&v);
+        }
     }
 
     /// Names whose segments are parseable ids but in random order or count never panic
