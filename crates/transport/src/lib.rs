@@ -1,0 +1,1 @@
+//! gar-transport
