@@ -686,11 +686,21 @@ impl Digest {
 
     /// The digest of raw hash bytes (32 for SHA-256, 64 for SHA-512).
     pub fn from_bytes(algorithm: DigestAlgorithm, hash: &[u8]) -> Result<Self, Error> {
-        let mut hex = String::with_capacity(hash.len() * 2);
-        for b in hash {
-            hex.push_str(&format!("{b:02x}"));
+        Self::new(algorithm, &hex_string(hash))
+    }
+
+    /// The SHA-256 digest whose hash bytes are `hash`.
+    pub fn from_sha256(hash: &[u8; 32]) -> Self {
+        Self {
+            text: format!("sha256:{}", hex_string(hash)),
         }
-        Self::new(algorithm, &hex)
+    }
+
+    /// The SHA-512 digest whose hash bytes are `hash`.
+    pub fn from_sha512(hash: &[u8; 64]) -> Self {
+        Self {
+            text: format!("sha512:{}", hex_string(hash)),
+        }
     }
 
     /// The algorithm.
@@ -725,6 +735,19 @@ impl Digest {
             })
             .collect()
     }
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        for nibble in [b >> 4, b & 0xF] {
+            out.push(char::from(
+                HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
+    }
+    out
 }
 
 impl FromStr for Digest {

@@ -1,0 +1,8 @@
+//! `gar-oci`: the Docker/OCI Distribution v2 client of gar.
+//!
+//! - [`manifest`]: the four manifest media types as typed models that keep their
+//!   exact bytes, digest verification, platform selection from an index.
+//! - [`digest`]: digests computed as bytes flow.
+
+pub mod digest;
+pub mod manifest;
