@@ -567,6 +567,21 @@ impl CleanupPolicies {
     }
 }
 
+/// Serialized in the REST shape (the map of `Repository.cleanupPolicies`).
+impl Serialize for CleanupPolicies {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_rest_value().serialize(s)
+    }
+}
+
+/// Read from the REST shape (the map of `Repository.cleanupPolicies`).
+impl<'de> Deserialize<'de> for CleanupPolicies {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        Self::from_rest_value(&value).map_err(serde::de::Error::custom)
+    }
+}
+
 fn prefix_match(prefixes: &[String], value: &str) -> bool {
     prefixes.is_empty() || prefixes.iter().any(|p| value.starts_with(p.as_str()))
 }
@@ -945,6 +960,9 @@ mod tests {
         );
         let back = CleanupPolicies::from_rest_value(&rest).unwrap();
         assert_eq!(back, p);
+        let via_serde: CleanupPolicies =
+            serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(via_serde, p);
         let file = back.to_gcloud_json();
         assert_eq!(
             CleanupPolicies::from_gcloud_json(&file.to_string()).unwrap(),

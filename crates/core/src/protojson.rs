@@ -555,8 +555,8 @@ pub fn deserialize_enum<'de, T: ProtoEnum, D: Deserializer<'de>>(d: D) -> Result
 
 /// Declares a protobuf enum with ProtoJSON serde: written by name, read by name or
 /// number, with an `Unknown(UnknownEnumValue)` variant for values this version does
-/// not know (written back as received). Also gives `name()`, `number()`, `FromStr`
-/// and `Display`.
+/// not know (written back as received). Also gives `name()`, `number()`, `FromStr`,
+/// `Display`, and a `Default` that is the first listed value (list the zero value first).
 ///
 /// ```
 /// gar_core::proto_enum! {
@@ -578,6 +578,7 @@ pub fn deserialize_enum<'de, T: ProtoEnum, D: Deserializer<'de>>(d: D) -> Result
 /// ```
 #[macro_export]
 macro_rules! proto_enum {
+    (@first $name:ident $first:ident $($rest:ident)*) => { $name::$first };
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {
@@ -612,6 +613,13 @@ macro_rules! proto_enum {
                     Self::Unknown($crate::protojson::UnknownEnumValue::Number(n)) => Some(*n),
                     Self::Unknown(_) => None,
                 }
+            }
+        }
+
+        /// The first listed value (by convention the `..._UNSPECIFIED` zero value).
+        impl ::std::default::Default for $name {
+            fn default() -> Self {
+                $crate::proto_enum!(@first $name $($variant)+)
             }
         }
 
@@ -847,5 +855,6 @@ mod tests {
         assert_eq!(Mode::Standard.to_string(), "STANDARD_REPOSITORY");
         assert!(serde_json::from_str::<Mode>("true").is_err());
         assert_eq!(Mode::KNOWN, &[Mode::Unspecified, Mode::Standard]);
+        assert_eq!(Mode::default(), Mode::Unspecified);
     }
 }
