@@ -3,6 +3,8 @@
 //! - [`manifest`]: the four manifest media types as typed models that keep their
 //!   exact bytes, digest verification, platform selection from an index.
 //! - [`digest`]: digests computed as bytes flow.
+//! - [`wire`]: `WWW-Authenticate` challenges, scopes, `Link` headers, tag lists.
 
 pub mod digest;
 pub mod manifest;
+pub mod wire;
