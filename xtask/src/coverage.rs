@@ -35,6 +35,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     );
     let mut all = (0u64, 0u64);
     for (krate, (covered, coverable)) in &per_crate {
+        if *coverable == 0 {
+            println!("{krate:<28} {:>8} {:>8} {:>8}", "-", 0, "no code");
+            continue;
+        }
         all.0 += covered;
         all.1 += coverable;
         println!(
@@ -51,7 +55,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     );
     let below: Vec<&String> = per_crate
         .iter()
-        .filter(|(_, (c, n))| percent(*c, *n) < TARGET_PERCENT)
+        .filter(|(_, (c, n))| *n > 0 && percent(*c, *n) < TARGET_PERCENT)
         .map(|(k, _)| k)
         .collect();
     if below.is_empty() {
