@@ -1,0 +1,502 @@
+//! OCI image-layout directories: the on-disk form images are pushed from and pulled
+//! into (`oci-layout`, `index.json`, `blobs/<algorithm>/<hex>`).
+//!
+//! Writes never leave a half-written file where a complete one is expected: a blob
+//! is written to a temporary file beside its final place, its digest is checked as
+//! the bytes arrive, and only a verified blob is renamed into place. A failed or
+//! dropped write removes its temporary file.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), gar_core::Error> {
+//! use gar_oci::layout::Layout;
+//!
+//! let layout = Layout::create("/tmp/image").await?;
+//! let digest = gar_oci::digest::sha256(b"hello");
+//! let mut blob = layout.begin_blob(&digest).await?;
+//! blob.write(b"hel").await?;
+//! blob.write(b"lo").await?;
+//! blob.commit().await?; // verified, then renamed into blobs/sha256/<hex>
+//! assert!(layout.has_blob(&digest).await);
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use gar_core::Error;
+use gar_core::error::ErrorKind;
+use gar_core::ids::Digest;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+
+use crate::digest::DigestHasher;
+use crate::manifest::{Descriptor, ImageIndex, media_types};
+
+/// The annotation that names a manifest of a layout (`org.opencontainers.image.ref.name`).
+pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+/// The layout version written to `oci-layout`.
+const LAYOUT_VERSION: &str = "1.0.0";
+
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("{what} {}: {e}", path.display())).with_source(e)
+}
+
+/// An OCI image-layout directory.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LayoutMarker {
+    image_layout_version: String,
+}
+
+impl Layout {
+    /// Opens an existing layout; it must have `oci-layout` and `index.json`.
+    pub async fn open(root: impl AsRef<Path>) -> Result<Self, Error> {
+        let root = root.as_ref().to_path_buf();
+        let marker_path = root.join("oci-layout");
+        let text = tokio::fs::read(&marker_path).await.map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "{} is not an OCI image layout (no readable oci-layout file: {e})",
+                    root.display()
+                ),
+            )
+        })?;
+        let marker: LayoutMarker = serde_json::from_slice(&text).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("{} is malformed: {e}", marker_path.display()),
+            )
+        })?;
+        if !marker.image_layout_version.starts_with("1.") {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "{} has layout version {}; gar reads 1.x",
+                    root.display(),
+                    marker.image_layout_version
+                ),
+            ));
+        }
+        Ok(Self { root })
+    }
+
+    /// Creates a layout at `root` (the directory may exist; an existing layout is
+    /// kept and opened).
+    pub async fn create(root: impl AsRef<Path>) -> Result<Self, Error> {
+        let root = root.as_ref().to_path_buf();
+        if tokio::fs::metadata(root.join("oci-layout")).await.is_ok() {
+            return Self::open(&root).await;
+        }
+        tokio::fs::create_dir_all(root.join("blobs"))
+            .await
+            .map_err(|e| io_error("could not create", &root, e))?;
+        let layout = Self { root };
+        let marker = serde_json::to_vec(&LayoutMarker {
+            image_layout_version: LAYOUT_VERSION.to_owned(),
+        })
+        .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
+        layout
+            .write_atomic(&layout.root.join("oci-layout"), &marker)
+            .await?;
+        layout.write_index(&empty_index()).await?;
+        Ok(layout)
+    }
+
+    /// The layout's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the blob `digest` lives (whether or not it exists).
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.root
+            .join("blobs")
+            .join(digest.algorithm().name())
+            .join(digest.hex())
+    }
+
+    /// Whether the blob `digest` is present.
+    pub async fn has_blob(&self, digest: &Digest) -> bool {
+        tokio::fs::metadata(self.blob_path(digest))
+            .await
+            .is_ok_and(|m| m.is_file())
+    }
+
+    /// Reads a whole (small) blob, such as a manifest or config, checking its digest.
+    pub async fn read_blob(&self, digest: &Digest) -> Result<Vec<u8>, Error> {
+        let path = self.blob_path(digest);
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|e| io_error("could not read", &path, e))?;
+        let mut h = DigestHasher::for_digest(digest);
+        h.update(&bytes);
+        h.verify(digest).map_err(|e| {
+            Error::new(
+                ErrorKind::BlobDigestMismatch,
+                format!("{} is corrupt: {}", path.display(), e.message()),
+            )
+        })?;
+        Ok(bytes)
+    }
+
+    /// Opens a blob for streaming reads.
+    pub async fn open_blob(&self, digest: &Digest) -> Result<tokio::fs::File, Error> {
+        let path = self.blob_path(digest);
+        tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| io_error("could not open", &path, e))
+    }
+
+    /// Starts writing the blob `digest`; see [`BlobWriter`].
+    pub async fn begin_blob(&self, digest: &Digest) -> Result<BlobWriter, Error> {
+        let dir = self.root.join("blobs").join(digest.algorithm().name());
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| io_error("could not create", &dir, e))?;
+        let temp = temp_path(&dir, digest.hex());
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .await
+            .map_err(|e| io_error("could not create", &temp, e))?;
+        Ok(BlobWriter {
+            file: Some(file),
+            temp: Some(temp),
+            target: self.blob_path(digest),
+            expected: digest.clone(),
+            hasher: Some(DigestHasher::for_digest(digest)),
+        })
+    }
+
+    /// Writes a whole (small) blob, verified, and returns its path.
+    pub async fn write_blob(&self, digest: &Digest, bytes: &[u8]) -> Result<PathBuf, Error> {
+        let mut w = self.begin_blob(digest).await?;
+        w.write(bytes).await?;
+        w.commit().await
+    }
+
+    /// Reads `index.json`.
+    pub async fn read_index(&self) -> Result<ImageIndex, Error> {
+        let path = self.root.join("index.json");
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|e| io_error("could not read", &path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("{} is malformed: {e}", path.display()),
+            )
+        })
+    }
+
+    /// Replaces `index.json` (atomically).
+    pub async fn write_index(&self, index: &ImageIndex) -> Result<(), Error> {
+        let bytes = serde_json::to_vec_pretty(index)
+            .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
+        self.write_atomic(&self.root.join("index.json"), &bytes)
+            .await
+    }
+
+    /// The manifest descriptor named `name` (by the `org.opencontainers.image.ref.name`
+    /// annotation); with `None`, the only manifest of the index.
+    pub async fn find(&self, name: Option<&str>) -> Result<Descriptor, Error> {
+        let index = self.read_index().await?;
+        match name {
+            Some(n) => index
+                .manifests
+                .into_iter()
+                .find(|d| d.annotations.get(REF_NAME).map(String::as_str) == Some(n))
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::ManifestNotFound,
+                        format!("{} has no image named {n:?}", self.root.display()),
+                    )
+                }),
+            None => match index.manifests.len() {
+                1 => index
+                    .manifests
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::new(ErrorKind::ManifestNotFound, "empty index")),
+                0 => Err(Error::new(
+                    ErrorKind::ManifestNotFound,
+                    format!("{} holds no image", self.root.display()),
+                )),
+                n => Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!(
+                        "{} holds {n} images; name the one to use",
+                        self.root.display()
+                    ),
+                )),
+            },
+        }
+    }
+
+    /// Adds (or replaces, by name) a manifest in `index.json`, named `name`.
+    pub async fn add_manifest(
+        &self,
+        mut descriptor: Descriptor,
+        name: Option<&str>,
+    ) -> Result<(), Error> {
+        let mut index = self.read_index().await?;
+        if let Some(n) = name {
+            descriptor
+                .annotations
+                .insert(REF_NAME.to_owned(), n.to_owned());
+            index
+                .manifests
+                .retain(|d| d.annotations.get(REF_NAME).map(String::as_str) != Some(n));
+        } else {
+            index.manifests.retain(|d| d.digest != descriptor.digest);
+        }
+        index.manifests.push(descriptor);
+        self.write_index(&index).await
+    }
+
+    async fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+        let dir = path.parent().unwrap_or(&self.root);
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+        let temp = temp_path(dir, name);
+        let result = async {
+            let mut f = tokio::fs::File::create(&temp).await?;
+            f.write_all(bytes).await?;
+            f.sync_all().await?;
+            drop(f);
+            tokio::fs::rename(&temp, path).await
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(io_error("could not write", path, e));
+        }
+        Ok(())
+    }
+}
+
+fn empty_index() -> ImageIndex {
+    ImageIndex {
+        schema_version: 2,
+        media_type: Some(media_types::OCI_INDEX.to_owned()),
+        artifact_type: None,
+        manifests: Vec::new(),
+        subject: None,
+        annotations: BTreeMap::new(),
+    }
+}
+
+/// A unique temporary path beside the final one (`.{name}.{pid}.{n}.partial`).
+fn temp_path(dir: &Path, name: &str) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!(".{name}.{}.{n}.partial", std::process::id()))
+}
+
+/// A blob being written: bytes go to a temporary file and into a hasher; `commit`
+/// verifies the digest and moves the file into place. Dropping it without a commit
+/// (or a failed commit) removes the temporary file.
+#[derive(Debug)]
+pub struct BlobWriter {
+    file: Option<tokio::fs::File>,
+    temp: Option<PathBuf>,
+    target: PathBuf,
+    expected: Digest,
+    hasher: Option<DigestHasher>,
+}
+
+impl BlobWriter {
+    /// Appends bytes.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let (Some(file), Some(hasher)) = (self.file.as_mut(), self.hasher.as_mut()) else {
+            return Err(Error::new(
+                ErrorKind::Io,
+                "the blob writer was already finished",
+            ));
+        };
+        hasher.update(bytes);
+        file.write_all(bytes)
+            .await
+            .map_err(|e| io_error("could not write", &self.target, e))
+    }
+
+    /// How many bytes were written so far.
+    pub fn written(&self) -> u64 {
+        self.hasher.as_ref().map_or(0, DigestHasher::bytes)
+    }
+
+    /// Verifies the digest and moves the blob into place; returns its path.
+    pub async fn commit(mut self) -> Result<PathBuf, Error> {
+        let (Some(mut file), Some(hasher), Some(temp)) =
+            (self.file.take(), self.hasher.take(), self.temp.clone())
+        else {
+            return Err(Error::new(
+                ErrorKind::Io,
+                "the blob writer was already finished",
+            ));
+        };
+        let flushed = async {
+            file.flush().await?;
+            file.sync_all().await
+        }
+        .await;
+        drop(file);
+        if let Err(e) = flushed {
+            return Err(io_error("could not write", &self.target, e));
+        }
+        hasher.verify(&self.expected)?;
+        tokio::fs::rename(&temp, &self.target)
+            .await
+            .map_err(|e| io_error("could not move into place", &self.target, e))?;
+        self.temp = None;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            // Synchronous removal: Drop cannot await, and the file is small to unlink.
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::sha256;
+
+    fn tempdir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("gar-layout-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        for entry in walk(dir) {
+            let name = entry
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_owned();
+            if name.ends_with(".partial") {
+                out.push(name);
+            }
+        }
+        out
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    out.extend(walk(&p));
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        out
+    }
+
+    fn run<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn create_write_read_find() {
+        let dir = tempdir("basic");
+        run(async {
+            let layout = Layout::create(&dir).await.unwrap();
+            let again = Layout::open(&dir).await.unwrap();
+            assert_eq!(again.root(), dir.as_path());
+            let data = b"layer bytes";
+            let d = sha256(data);
+            let path = layout.write_blob(&d, data).await.unwrap();
+            assert_eq!(path, dir.join("blobs/sha256").join(d.hex()));
+            assert_eq!(layout.read_blob(&d).await.unwrap(), data);
+            let desc = Descriptor::of(media_types::OCI_MANIFEST, b"{}");
+            layout.add_manifest(desc.clone(), Some("v1")).await.unwrap();
+            layout
+                .add_manifest(
+                    Descriptor::of(media_types::OCI_MANIFEST, b"{ }"),
+                    Some("v2"),
+                )
+                .await
+                .unwrap();
+            assert_eq!(layout.find(Some("v1")).await.unwrap().digest, desc.digest);
+            assert_eq!(
+                layout.find(Some("nope")).await.unwrap_err().kind(),
+                ErrorKind::ManifestNotFound
+            );
+            assert_eq!(
+                layout.find(None).await.unwrap_err().kind(),
+                ErrorKind::InvalidArgument
+            );
+            // Replacing by name keeps one entry per name.
+            layout.add_manifest(desc.clone(), Some("v2")).await.unwrap();
+            assert_eq!(layout.read_index().await.unwrap().manifests.len(), 2);
+            assert!(leftovers(&dir).is_empty());
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn failed_or_dropped_writes_leave_nothing() {
+        let dir = tempdir("fail");
+        run(async {
+            let layout = Layout::create(&dir).await.unwrap();
+            let d = sha256(b"expected");
+            let mut w = layout.begin_blob(&d).await.unwrap();
+            w.write(b"something else").await.unwrap();
+            assert_eq!(w.written(), 14);
+            let err = w.commit().await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BlobDigestMismatch);
+            assert!(!layout.has_blob(&d).await);
+            assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
+
+            let w = layout.begin_blob(&d).await.unwrap();
+            drop(w);
+            assert!(leftovers(&dir).is_empty());
+
+            // A corrupt blob on disk is reported, not returned.
+            let target = layout.blob_path(&d);
+            std::fs::write(&target, b"tampered").unwrap();
+            assert_eq!(
+                layout.read_blob(&d).await.unwrap_err().kind(),
+                ErrorKind::BlobDigestMismatch
+            );
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn open_refuses_what_is_not_a_layout() {
+        let dir = tempdir("bad");
+        std::fs::create_dir_all(&dir).unwrap();
+        run(async {
+            let err = Layout::open(&dir).await.unwrap_err();
+            assert!(err.to_string().contains("not an OCI image layout"), "{err}");
+            std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"2.0.0"}"#).unwrap();
+            let err = Layout::open(&dir).await.unwrap_err();
+            assert!(err.to_string().contains("2.0.0"), "{err}");
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
