@@ -387,19 +387,28 @@ impl Package {
 
 /// An OCI upload session in progress.
 #[derive(Debug)]
-pub(crate) struct Upload {
+pub(crate) struct UploadSession {
     /// The repository it belongs to.
     pub repository: RepositoryName,
     /// The image path it was started on.
     pub image: String,
+    /// Bytes received so far; readable while a request holds `data`.
+    pub received: std::sync::atomic::AtomicU64,
+    /// The content; its mutex serialises requests on one session.
+    pub data: tokio::sync::Mutex<UploadData>,
+}
+
+/// The content of an upload session.
+#[derive(Debug)]
+pub(crate) struct UploadData {
     /// The content received so far (`None` once the upload completes).
     pub spill: Option<Spill>,
     /// How many PATCH requests carried data.
     pub patches: u32,
 }
 
-/// Shared handle on an upload session; its mutex serialises requests on one session.
-pub(crate) type UploadRef = Arc<tokio::sync::Mutex<Upload>>;
+/// Shared handle on an upload session.
+pub(crate) type UploadRef = Arc<UploadSession>;
 
 /// Everything the emulator knows; shared by every connection.
 #[derive(Debug)]

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every surface: the body type, response builders,
 //! query and form decoding, bounded body reads.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -216,6 +217,7 @@ pub(crate) struct FaultyBody {
     fault: BodyFault,
     sent: u64,
     done: bool,
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl FaultyBody {
@@ -226,6 +228,7 @@ impl FaultyBody {
             fault,
             sent: 0,
             done: false,
+            pause: None,
         }
     }
 }
@@ -242,6 +245,19 @@ impl HttpBody for FaultyBody {
             return Poll::Ready(None);
         }
         let this = &mut *self;
+        if let BodyFault::Truncate(limit) = this.fault
+            && this.sent >= limit
+        {
+            // Let the head and the bytes sent so far reach the client, then break.
+            let pause = this.pause.get_or_insert_with(|| {
+                Box::pin(tokio::time::sleep(std::time::Duration::from_millis(50)))
+            });
+            if pause.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.done = true;
+            return Poll::Ready(Some(Err("fault injection: body truncated".into())));
+        }
         let polled = Pin::new(&mut this.inner).poll_frame(cx);
         let Poll::Ready(Some(Ok(frame))) = polled else {
             return polled;
@@ -252,10 +268,6 @@ impl HttpBody for FaultyBody {
         match this.fault {
             BodyFault::Truncate(limit) => {
                 let room = limit.saturating_sub(this.sent);
-                if room == 0 {
-                    this.done = true;
-                    return Poll::Ready(Some(Err("fault injection: body truncated".into())));
-                }
                 let take = usize::try_from(room).unwrap_or(usize::MAX).min(data.len());
                 this.sent += take as u64;
                 Poll::Ready(Some(Ok(Frame::data(data.slice(..take)))))

@@ -26,7 +26,9 @@ use crate::blobs::{CommitError, Spill, digest_of, random_hex};
 use crate::identity::endpoints::action_permission;
 use crate::identity::{AuthError, Caller};
 use crate::router::Ctx;
-use crate::state::{ManifestInfo, Package, Upload, UploadRef, Version, lock, read, write};
+use crate::state::{
+    ManifestInfo, Package, UploadData, UploadRef, UploadSession, Version, lock, read, write,
+};
 use crate::wire::{self, Resp, empty, first, header, percent_decode, query_of, set_header};
 use error::{OciError, respond};
 
@@ -998,7 +1000,11 @@ fn upload_accepted(status: StatusCode, name: &OciName, id: &str, len: u64) -> Re
 }
 
 /// Streams a request body into `spill`; the bytes written, or a connection error.
-async fn stream_into(spill: &mut Spill, mut body: Incoming) -> Result<u64, String> {
+async fn stream_into(
+    spill: &mut Spill,
+    mut body: Incoming,
+    progress: Option<&std::sync::atomic::AtomicU64>,
+) -> Result<u64, String> {
     let mut written = 0;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| format!("the upload was interrupted: {e}"))?;
@@ -1010,6 +1016,9 @@ async fn stream_into(spill: &mut Spill, mut body: Incoming) -> Result<u64, Strin
                 .await
                 .map_err(|e| format!("could not write the upload: {e}"))?;
             written += data.len() as u64;
+            if let Some(p) = progress {
+                p.store(spill.len(), std::sync::atomic::Ordering::Relaxed);
+            }
         }
     }
     Ok(written)
@@ -1063,7 +1072,7 @@ async fn start_upload(ctx: &Ctx, req: Request<Incoming>, name: &OciName) -> Resp
                 None,
             );
         };
-        if let Err(e) = stream_into(&mut spill, req.into_body()).await {
+        if let Err(e) = stream_into(&mut spill, req.into_body(), None).await {
             return respond(
                 ctx,
                 OciError::new(StatusCode::BAD_REQUEST, "BLOB_UPLOAD_INVALID", e),
@@ -1079,16 +1088,16 @@ async fn start_upload(ctx: &Ctx, req: Request<Incoming>, name: &OciName) -> Resp
         };
     }
     let id = random_hex(16);
-    let upload = Upload {
+    let upload = UploadSession {
         repository: repo.name.clone(),
         image: name.image.to_string(),
-        spill: Some(spill),
-        patches: 0,
+        received: std::sync::atomic::AtomicU64::new(0),
+        data: tokio::sync::Mutex::new(UploadData {
+            spill: Some(spill),
+            patches: 0,
+        }),
     };
-    lock(&ctx.state.uploads).insert(
-        id.clone(),
-        std::sync::Arc::new(tokio::sync::Mutex::new(upload)),
-    );
+    lock(&ctx.state.uploads).insert(id.clone(), std::sync::Arc::new(upload));
     upload_accepted(StatusCode::ACCEPTED, name, &id, 0)
 }
 
@@ -1120,11 +1129,7 @@ fn find_upload(ctx: &Ctx, name: &OciName, repo: &RepoRef, id: &str) -> Result<Up
         return Err(respond(ctx, OciError::upload_unknown(id), None));
     };
     // The session must belong to this repository and image.
-    let matches = upload
-        .try_lock()
-        .map(|u| u.repository == repo.name && u.image == name.image.as_str())
-        .unwrap_or(true);
-    if !matches {
+    if upload.repository != repo.name || upload.image != name.image.as_str() {
         return Err(respond(ctx, OciError::upload_unknown(id), None));
     }
     Ok(upload)
@@ -1180,7 +1185,7 @@ async fn patch_upload(ctx: &Ctx, req: Request<Incoming>, name: &OciName, id: &st
         Ok(u) => u,
         Err(r) => return r,
     };
-    let mut guard = upload.lock().await;
+    let mut guard = upload.data.lock().await;
     let u = &mut *guard;
     let Some(spill) = u.spill.as_mut() else {
         return respond(ctx, OciError::upload_unknown(id), None);
@@ -1223,7 +1228,7 @@ async fn patch_upload(ctx: &Ctx, req: Request<Incoming>, name: &OciName, id: &st
         }
         expect = Some(len);
     }
-    let written = match stream_into(spill, req.into_body()).await {
+    let written = match stream_into(spill, req.into_body(), Some(&upload.received)).await {
         Ok(w) => w,
         Err(e) => {
             return respond(
@@ -1277,7 +1282,7 @@ async fn put_upload(ctx: &Ctx, req: Request<Incoming>, name: &OciName, id: &str)
             None,
         );
     };
-    let mut u = upload.lock().await;
+    let mut u = upload.data.lock().await;
     let declared = header(req.headers(), CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
     if ctx.state.config.gar_quirks && u.patches > 0 && declared.is_some_and(|d| d > 0) {
         return chunked_refused(ctx);
@@ -1292,7 +1297,7 @@ async fn put_upload(ctx: &Ctx, req: Request<Incoming>, name: &OciName, id: &str)
         u.spill = Some(spill);
         return range_invalid(ctx, name, id, len, &format!("invalid Content-Range {cr:?}"));
     }
-    if let Err(e) = stream_into(&mut spill, req.into_body()).await {
+    if let Err(e) = stream_into(&mut spill, req.into_body(), Some(&upload.received)).await {
         u.spill = Some(spill);
         return respond(
             ctx,
@@ -1320,8 +1325,7 @@ async fn upload_status(ctx: &Ctx, req: &Request<Incoming>, name: &OciName, id: &
         Ok(u) => u,
         Err(r) => return r,
     };
-    let u = upload.lock().await;
-    let len = u.spill.as_ref().map_or(0, Spill::len);
+    let len = upload.received.load(std::sync::atomic::Ordering::Relaxed);
     upload_accepted(StatusCode::NO_CONTENT, name, id, len)
 }
 

@@ -8,5 +8,8 @@
 )]
 
 mod common;
+mod faults;
 mod identity;
 mod oci;
+mod process;
+mod skopeo;
