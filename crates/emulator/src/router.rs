@@ -57,8 +57,11 @@ pub(crate) enum Route {
     Grpc,
     /// The OAuth2 token endpoint.
     OAuthToken,
-    /// The metadata server.
-    Metadata,
+    /// The metadata server (`token`: an access-token request).
+    Metadata {
+        /// Whether the path asks for a token.
+        token: bool,
+    },
     /// The Docker token endpoint.
     DockerToken,
     /// The OCI Distribution API.
@@ -76,7 +79,8 @@ impl Route {
             Self::Admin => "admin",
             Self::Grpc => "grpc",
             Self::OAuthToken => "oauth.token",
-            Self::Metadata => "metadata.get",
+            Self::Metadata { token: true } => "metadata.token",
+            Self::Metadata { token: false } => "metadata.get",
             Self::DockerToken => "oci.token",
             Self::Oci(r) => r.operation(method),
             Self::Rest => "rest",
@@ -102,10 +106,12 @@ pub(crate) fn classify<B>(req: &Request<B>) -> Route {
         return Route::OAuthToken;
     }
     if path.starts_with("/computeMetadata/") || path == "/computeMetadata" {
-        return Route::Metadata;
+        return Route::Metadata {
+            token: path.trim_end_matches('/').ends_with("/token"),
+        };
     }
     if path == "/" && req.headers().contains_key("metadata-flavor") {
-        return Route::Metadata;
+        return Route::Metadata { token: false };
     }
     if path == "/v2/token" {
         return Route::DockerToken;
@@ -184,7 +190,7 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request<Incoming>) -> Resp {
         Route::Oci(r) => oci::handle(ctx, r, req).await,
         Route::DockerToken => crate::identity::endpoints::docker_token(ctx, req).await,
         Route::OAuthToken => crate::identity::endpoints::oauth_token(ctx, req).await,
-        Route::Metadata => crate::identity::endpoints::metadata(ctx, req).await,
+        Route::Metadata { .. } => crate::identity::endpoints::metadata(ctx, req).await,
         Route::Grpc => grpc_unimplemented(req.uri().path()),
         Route::Rest => wire::google_error(
             StatusCode::NOT_FOUND,

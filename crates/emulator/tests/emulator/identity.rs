@@ -427,3 +427,25 @@ async fn expired_tokens_are_refused_with_invalid_token() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn self_signed_jwts_work_as_bearer_tokens() {
+    let emu = demo().await;
+    let t = now();
+    let claims = |iat: i64, exp: i64| json!({"iss": SA, "sub": SA, "aud": "https://artifactregistry.googleapis.com/", "iat": iat, "exp": exp});
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": "demo-key-1"});
+    let jwt = sign_jwt(SA_PRIVATE, &header, &claims(t, t + 3600));
+    let c = Client::new(emu.url()).bearer(&jwt);
+    assert_eq!(
+        c.get("/v2/demo-project/docker/hello/tags/list")
+            .await
+            .status,
+        200
+    );
+    let expired = sign_jwt(SA_PRIVATE, &header, &claims(t - 7200, t - 3600));
+    let r = Client::new(emu.url()).bearer(&expired).get("/v2/").await;
+    assert_eq!(r.status, 401);
+    let forged = sign_jwt(OTHER_PRIVATE, &header, &claims(t, t + 3600));
+    let r = Client::new(emu.url()).bearer(&forged).get("/v2/").await;
+    assert_eq!(r.status, 401);
+}
