@@ -103,6 +103,17 @@ pub(crate) fn network_error(host: &str, err: Box<dyn StdError + Send + Sync + 's
     }
     let text: Vec<String> = links.iter().map(ToString::to_string).collect();
     let joined = text.join(": ");
+    // rustls reports alerts received after the handshake (a server refusing our
+    // client certificate under TLS 1.3) as I/O errors carrying only text.
+    if let Some(alert) = text.iter().find(|t| t.starts_with("received fatal alert")) {
+        return Error::new(
+            ErrorKind::ConnectionFailed,
+            format!("TLS with {host} failed: {alert}"),
+        )
+        .with_source(TlsFailure {
+            detail: alert.clone(),
+        });
+    }
     let io_kind = links
         .iter()
         .find_map(|e| e.downcast_ref::<std::io::Error>())
@@ -128,4 +139,43 @@ pub(crate) fn timeout_error(host: &str, after: Duration) -> Error {
         ErrorKind::Timeout,
         format!("{host} did not answer within {after:?}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind_of(text: &str, io: std::io::ErrorKind) -> ErrorKind {
+        let inner = std::io::Error::new(io, text.to_owned());
+        network_error("h:1", Box::new(inner)).kind()
+    }
+
+    #[test]
+    fn failures_below_http_map_to_network_kinds() {
+        use std::io::ErrorKind as Io;
+        assert_eq!(
+            kind_of("dns error: failed to lookup address information", Io::Other),
+            ErrorKind::DnsResolutionFailed
+        );
+        assert_eq!(
+            kind_of("connect timed out", Io::TimedOut),
+            ErrorKind::Timeout
+        );
+        assert_eq!(
+            kind_of("connection reset by peer", Io::ConnectionReset),
+            ErrorKind::ConnectionFailed
+        );
+        let tls = std::io::Error::new(Io::InvalidData, rustls::Error::General("bad".to_owned()));
+        let err = network_error("h:1", Box::new(tls));
+        assert!(is_tls_failure(&err));
+        assert!(
+            err.to_string().contains("TLS handshake with h:1 failed"),
+            "{err}"
+        );
+        let alert = std::io::Error::new(Io::InvalidData, "received fatal alert: HandshakeFailure");
+        assert!(is_tls_failure(&network_error("h:1", Box::new(alert))));
+        let t = timeout_error("h:1", Duration::from_secs(5));
+        assert_eq!(t.kind(), ErrorKind::Timeout);
+        assert!(!is_circuit_open(&t) && !is_not_recorded(&t));
+    }
 }

@@ -1129,7 +1129,7 @@ mod tls {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_client_certificate_is_presented_when_configured() {
         init_tracing();
         let pki = pki();
@@ -1148,6 +1148,11 @@ mod tls {
             .await
             .unwrap_err();
         assert!(err.is_network(), "{err}");
+        assert!(
+            is_tls_failure(&err),
+            "a refused handshake is not retried: {err}"
+        );
+        assert!(err.to_string().contains("CertificateRequired"), "{err}");
         assert_eq!(server.requests(), 0);
         let with_identity = trusted
             .with_client_identity_pem(
@@ -1789,5 +1794,301 @@ mod grpc {
             2,
             "INTERNAL was retried with the buffered body"
         );
+    }
+}
+
+mod tonic_client {
+    use bytes::{Buf, BufMut, Bytes};
+    use gar_auth::{SecretString, StaticToken};
+    use gar_transport::Transport;
+    use gar_transport::grpc::BufferRequestLayer;
+    use gar_transport::retry::{Idempotency, RetryConfig};
+    use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+    use tower::ServiceBuilder;
+
+    use crate::support::*;
+
+    /// Messages as raw bytes: enough to drive tonic's client without generated code.
+    #[derive(Debug, Clone, Default)]
+    struct RawCodec;
+
+    impl Codec for RawCodec {
+        type Encode = Bytes;
+        type Decode = Bytes;
+        type Encoder = RawCodec;
+        type Decoder = RawCodec;
+        fn encoder(&mut self) -> RawCodec {
+            RawCodec
+        }
+        fn decoder(&mut self) -> RawCodec {
+            RawCodec
+        }
+    }
+
+    impl Encoder for RawCodec {
+        type Item = Bytes;
+        type Error = tonic::Status;
+        fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+            dst.put_slice(&item);
+            Ok(())
+        }
+    }
+
+    impl Decoder for RawCodec {
+        type Item = Bytes;
+        type Error = tonic::Status;
+        fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, tonic::Status> {
+            Ok(Some(src.copy_to_bytes(src.remaining())))
+        }
+    }
+
+    fn answer(message: &[u8], code: u32, text: &str) -> http::Response<gar_transport::Body> {
+        let mut framed = Vec::new();
+        framed.push(0u8);
+        framed.extend_from_slice(&(message.len() as u32).to_be_bytes());
+        framed.extend_from_slice(message);
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert("grpc-status", code.to_string().parse().unwrap());
+        if !text.is_empty() {
+            trailers.insert("grpc-message", text.parse().unwrap());
+        }
+        http::Response::builder()
+            .header("content-type", "application/grpc")
+            .body(gar_transport::Body::full_with_trailers(
+                framed,
+                Some(trailers),
+            ))
+            .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tonic_runs_over_the_stack_with_auth_and_retries() {
+        init_tracing();
+        let server = Server::start(|seen, n| async move {
+            assert_eq!(seen.version, http::Version::HTTP_2);
+            assert_eq!(seen.header("authorization"), Some("Bearer grpc-token"));
+            match seen.path_and_query.as_str() {
+                "/test.Echo/Say" if n == 0 => answer(b"", 14, "warming%20up"),
+                "/test.Echo/Say" => answer(&seen.body[5..], 0, ""),
+                _ => answer(b"", 5, "no%20such%20thing"),
+            }
+        })
+        .await;
+        let transport = Transport::builder()
+            .retry(Some(RetryConfig::new().with_jitter(0.0)))
+            .breaker(None)
+            .build()
+            .unwrap()
+            .with_credentials(std::sync::Arc::new(StaticToken::new(SecretString::new(
+                "grpc-token",
+            ))));
+        let channel = ServiceBuilder::new()
+            .layer(BufferRequestLayer::new(1 << 20))
+            .service(transport);
+        let origin: http::Uri = server.url("").parse().unwrap();
+        let mut grpc = tonic::client::Grpc::with_origin(channel, origin);
+
+        grpc.ready().await.unwrap();
+        let mut request = tonic::Request::new(Bytes::from_static(b"hello over gar"));
+        request.extensions_mut().insert(Idempotency::Idempotent);
+        let answer = grpc
+            .unary(
+                request,
+                http::uri::PathAndQuery::from_static("/test.Echo/Say"),
+                RawCodec,
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.into_inner(), Bytes::from_static(b"hello over gar"));
+        assert_eq!(server.requests(), 2, "UNAVAILABLE was retried");
+
+        grpc.ready().await.unwrap();
+        let status = grpc
+            .unary(
+                tonic::Request::new(Bytes::from_static(b"?")),
+                http::uri::PathAndQuery::from_static("/test.Echo/Missing"),
+                RawCodec,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::NotFound);
+        assert_eq!(status.message(), "no such thing");
+        assert_eq!(server.requests(), 3, "NOT_FOUND is not retried");
+    }
+}
+
+mod streaming {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use gar_transport::{Body, Transport};
+    use http_body_util::BodyExt;
+    use tokio::sync::{mpsc, oneshot};
+
+    use crate::support::*;
+
+    const CHUNK: usize = 1 << 20;
+
+    /// The server sends one chunk, then waits for the client to say it arrived
+    /// before sending the rest: a transport that buffered whole answers would
+    /// never hand the first chunk over, and the test would time out.
+    #[tokio::test]
+    async fn downloads_flow_chunk_by_chunk() {
+        init_tracing();
+        let (ack_tx, ack_rx) = oneshot::channel::<()>();
+        let ack_rx = std::sync::Arc::new(tokio::sync::Mutex::new(Some(ack_rx)));
+        let server = Server::start(move |_, _| {
+            let ack_rx = ack_rx.clone();
+            async move {
+                let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(1);
+                tokio::spawn(async move {
+                    tx.send(Ok(Bytes::from(vec![1u8; CHUNK]))).await.unwrap();
+                    let ack = ack_rx.lock().await.take().unwrap();
+                    ack.await.unwrap();
+                    for _ in 0..63 {
+                        tx.send(Ok(Bytes::from(vec![2u8; CHUNK]))).await.unwrap();
+                    }
+                });
+                let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+                    rx.recv().await.map(|item| (item, rx))
+                });
+                http::Response::builder()
+                    .header("content-type", "application/octet-stream")
+                    .body(Body::from_stream(stream))
+                    .unwrap()
+            }
+        })
+        .await;
+        let transport = Transport::builder().build().unwrap();
+        let run = async {
+            let response = transport.send(get(&server.url("/blob"))).await.unwrap();
+            let mut body = response.into_body();
+            let mut total = 0usize;
+            let mut largest = 0usize;
+            let mut ack = Some(ack_tx);
+            while let Some(frame) = body.frame().await {
+                if let Ok(data) = frame.unwrap().into_data() {
+                    total += data.len();
+                    largest = largest.max(data.len());
+                    if total >= CHUNK
+                        && let Some(ack) = ack.take()
+                    {
+                        ack.send(()).unwrap();
+                    }
+                }
+            }
+            (total, largest)
+        };
+        let (total, largest) = tokio::time::timeout(Duration::from_secs(60), run)
+            .await
+            .expect("the first chunk arrived before the rest was sent");
+        assert_eq!(total, 64 * CHUNK);
+        assert!(largest <= CHUNK, "frames stay chunk-sized: {largest}");
+    }
+
+    /// The request body produces its second chunk only after the server has read
+    /// the first: a transport that buffered request bodies would deadlock.
+    #[tokio::test]
+    async fn uploads_flow_chunk_by_chunk() {
+        init_tracing();
+        let (seen_tx, seen_rx) = mpsc::channel::<usize>(16);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let svc =
+                hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let seen_tx = seen_tx.clone();
+                    async move {
+                        let mut body = req.into_body();
+                        let mut total = 0usize;
+                        while let Some(frame) = body.frame().await {
+                            if let Ok(data) = frame.unwrap().into_data() {
+                                total += data.len();
+                                let _ = seen_tx.send(total).await;
+                            }
+                        }
+                        Ok::<_, std::convert::Infallible>(http::Response::new(
+                            http_body_util::Full::new(Bytes::from(total.to_string())),
+                        ))
+                    }
+                });
+            hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                .await
+                .unwrap();
+        });
+        let chunks = futures_util::stream::unfold((0usize, seen_rx), |(i, mut seen)| async move {
+            if i == 32 {
+                return None;
+            }
+            if i > 0 {
+                // Wait until the server has the previous chunk.
+                loop {
+                    let total = seen.recv().await?;
+                    if total >= i * CHUNK {
+                        break;
+                    }
+                }
+            }
+            Some((
+                Ok::<_, std::io::Error>(Bytes::from(vec![7u8; CHUNK])),
+                (i + 1, seen),
+            ))
+        });
+        let transport = Transport::builder().build().unwrap();
+        let request = http::Request::put(format!("http://{addr}/upload"))
+            .body(Body::from_stream(chunks))
+            .unwrap();
+        let response = tokio::time::timeout(Duration::from_secs(60), transport.send(request))
+            .await
+            .expect("the upload streamed")
+            .unwrap();
+        assert_eq!(text(response).await, (32 * CHUNK).to_string());
+        server.abort();
+    }
+}
+
+mod connect {
+    use std::time::Duration;
+
+    use gar_core::ErrorKind;
+    use gar_transport::Transport;
+    use gar_transport::retry::RetryConfig;
+    use tokio::time::Instant;
+
+    use crate::support::*;
+
+    /// A listener whose accept queue is full drops further SYNs, so a connect
+    /// to it hangs until the connect timeout fires.
+    #[tokio::test(start_paused = true)]
+    async fn the_connect_timeout_fires_and_is_retried_as_a_timeout() {
+        init_tracing();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(1).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut held = Vec::new();
+        for _ in 0..8 {
+            let fill = tokio::net::TcpSocket::new_v4().unwrap();
+            match tokio::time::timeout(Duration::from_millis(100), fill.connect(addr)).await {
+                Ok(Ok(stream)) => held.push(stream),
+                _ => break,
+            }
+        }
+        let transport = Transport::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .retry(Some(RetryConfig::new().with_jitter(0.0)))
+            .breaker(None)
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        let err = transport
+            .send(get(&format!("http://{addr}/")))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert_eq!(start.elapsed(), Duration::from_secs(3 + 1 + 3 + 1 + 3));
+        drop((listener, held));
     }
 }
