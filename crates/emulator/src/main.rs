@@ -112,6 +112,8 @@ async fn run(args: Args) -> Result<(), String> {
         "url": emu.url(),
         "token": emu.token(),
         "dataDir": emu.data_dir().display().to_string(),
+        "tokenUri": format!("{}/token", emu.url()),
+        "metadataHost": emu.addr().to_string(),
         "pid": std::process::id(),
     });
     {

@@ -68,6 +68,8 @@ pub struct SeedProject {
     pub id: String,
     /// Its number (derived from the id when absent).
     pub number: Option<String>,
+    /// Locations it uses (repositories add theirs too).
+    pub locations: Vec<String>,
 }
 
 /// A repository.
@@ -186,6 +188,28 @@ pub struct SeedFaults {
 /// `tests/fixtures/test-sa-private-key.pem`).
 pub const DEMO_SA_PUBLIC_KEY: &str = include_str!("../tests/fixtures/test-sa-public-key.pem");
 
+/// The test-only private key of the demo service account: committed, public,
+/// protecting nothing. Never use it outside tests and demos.
+pub const DEMO_SA_PRIVATE_KEY_TEST_ONLY: &str =
+    include_str!("../tests/fixtures/test-sa-private-key.pem");
+
+/// A service-account key file (JSON text) of the demo service account whose
+/// `token_uri` is `token_uri` (the emulator's `{url}/token`): what
+/// `GOOGLE_APPLICATION_CREDENTIALS` points at in tests. Test-only.
+pub fn demo_service_account_key(token_uri: &str) -> String {
+    serde_json::json!({
+        "type": "service_account",
+        "project_id": DEMO_PROJECT,
+        "private_key_id": "demo-key-1",
+        "private_key": DEMO_SA_PRIVATE_KEY_TEST_ONLY,
+        "client_email": DEMO_SERVICE_ACCOUNT,
+        "client_id": "100000000000000000001",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": token_uri,
+    })
+    .to_string()
+}
+
 /// The demo project.
 pub const DEMO_PROJECT: &str = "demo-project";
 /// The demo user's static token.
@@ -254,6 +278,7 @@ impl Seed {
             projects: vec![SeedProject {
                 id: DEMO_PROJECT.into(),
                 number: Some("123456789012".into()),
+                locations: vec!["us-central1".into()],
             }],
             repositories,
             service_accounts: vec![SeedServiceAccount {

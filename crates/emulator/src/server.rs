@@ -366,7 +366,13 @@ fn build_registry(seed: &Seed, clock: &Clock) -> Result<Registry> {
             .id
             .parse()
             .map_err(|e: gar_core::Error| Error::new(format!("seed project: {}", e.message())))?;
-        reg.ensure_project(&id, p.number.as_deref());
+        let project = reg.ensure_project(&id, p.number.as_deref());
+        for l in &p.locations {
+            let loc: gar_core::location::Location = l.parse().map_err(|e: gar_core::Error| {
+                Error::new(format!("seed project {}: {}", p.id, e.message()))
+            })?;
+            project.locations.entry(loc.to_string()).or_default();
+        }
     }
     for r in &seed.repositories {
         let (name, format, mode) = repository_parts(r)?;
@@ -585,4 +591,32 @@ async fn preload_images(state: &State, seed: &Seed) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_seed_builds() {
+        let seed = Seed::demo();
+        let reg = build_registry(&seed, &Clock::default()).unwrap();
+        let p = reg.project("demo-project").unwrap();
+        assert_eq!(p.number, "123456789012");
+        assert_eq!(
+            reg.project("123456789012").unwrap().id.as_str(),
+            "demo-project"
+        );
+        let loc = p.locations.get("us-central1").unwrap();
+        assert_eq!(loc.repositories.len(), 10, "one repository per format");
+        let dir = build_directory(&seed).unwrap();
+        assert_eq!(dir.service_accounts.len(), 1);
+        assert!(dir.metadata.is_some());
+        let mut bad = Seed::demo();
+        bad.roles[0].role = "viewer".into();
+        assert!(build_directory(&bad).is_err());
+        let mut bad = Seed::demo();
+        bad.projects[0].locations.push("mars-north1".into());
+        assert!(build_registry(&bad, &Clock::default()).is_err());
+    }
 }

@@ -286,15 +286,7 @@ pub fn sign_jwt(private_pem: &str, header: &Value, claims: &Value) -> String {
 
 /// A service-account key file of the demo account.
 pub fn key_file(token_uri: &str) -> Value {
-    json!({
-        "type": "service_account",
-        "project_id": "demo-project",
-        "private_key_id": "demo-key-1",
-        "private_key": SA_PRIVATE,
-        "client_email": SA,
-        "client_id": "1234",
-        "token_uri": token_uri,
-    })
+    serde_json::from_str(&gar_emulator::seed::demo_service_account_key(token_uri)).unwrap()
 }
 
 pub async fn demo() -> EmulatorHandle {

@@ -352,6 +352,21 @@ async fn roles_per_repository_and_anonymous_reads() {
     let r = anon.get("/v2/demo-project/nosuch/hello/tags/list").await;
     assert_eq!(r.status, 401);
 
+    // allUsers readers: an anonymous registry token pulls from that repository only.
+    let r = anon
+        .get("/v2/token?scope=repository:demo-project/generic/x:pull&scope=repository:demo-project/docker/hello:pull")
+        .await;
+    assert_eq!(r.status, 200);
+    let anon_token = r.json()["token"].as_str().unwrap().to_owned();
+    let r = Client::new(emu.url())
+        .bearer(&anon_token)
+        .get("/v2/demo-project/docker/hello/tags/list")
+        .await;
+    assert_eq!(
+        r.status, 401,
+        "no anonymous access to the docker repository"
+    );
+
     let open = Emulator::builder()
         .allow_anonymous_read(true)
         .start()
@@ -359,6 +374,26 @@ async fn roles_per_repository_and_anonymous_reads() {
         .unwrap();
     let anon = Client::new(open.url());
     assert_eq!(anon.get("/v2/").await.status, 200);
+    let r = anon
+        .get("/v2/token?scope=repository:demo-project/docker/hello:pull,push")
+        .await;
+    let granted = r.json()["token"].as_str().unwrap().to_owned();
+    let tc = Client::new(open.url()).bearer(&granted);
+    assert_eq!(
+        tc.get("/v2/demo-project/docker/hello/manifests/latest")
+            .await
+            .status,
+        200
+    );
+    let r = tc
+        .send(
+            Method::POST,
+            "/v2/demo-project/docker/hello/blobs/uploads/",
+            &[],
+            full(Bytes::new()),
+        )
+        .await;
+    assert_eq!(r.status, 401, "anonymous tokens never carry push");
     assert_eq!(
         anon.get("/v2/demo-project/docker/hello/manifests/latest")
             .await

@@ -116,6 +116,21 @@ async fn binary_prints_one_ready_line_and_stops_on_signals() {
         assert!(p.url.starts_with("http://127.0.0.1:"), "{}", p.line);
         assert_eq!(p.token, DEMO_TOKEN);
         assert_eq!(p.line["pid"].as_u64(), Some(u64::from(p.pid())));
+        assert_eq!(
+            p.line["tokenUri"].as_str().unwrap(),
+            format!("{}/token", p.url)
+        );
+        // GCE_METADATA_HOST=<metadataHost> points metadata clients at the emulator.
+        let md = format!("http://{}", p.line["metadataHost"].as_str().unwrap());
+        let r = Client::new(&md)
+            .send(
+                Method::GET,
+                "/computeMetadata/v1/instance/service-accounts/default/email",
+                &[("metadata-flavor", "Google")],
+                full(Bytes::new()),
+            )
+            .await;
+        assert_eq!(&r.body[..], SA.as_bytes());
         let c = Client::new(&p.url).bearer(&p.token);
         assert_eq!(c.get("/v2/").await.status, 200);
         assert_eq!(
@@ -166,7 +181,7 @@ async fn seed_file_declares_projects_repositories_principals_and_images() {
     let dir = temp_dir("seed");
     let seed = dir.join("seed.json");
     let doc = serde_json::json!({
-        "projects": [{"id": "acme-prod", "number": "998877665544"}],
+        "projects": [{"id": "acme-prod", "number": "998877665544", "locations": ["europe-west1", "us"]}],
         "repositories": [
             {"name": "projects/acme-prod/locations/europe-west1/repositories/images", "format": "docker", "immutableTags": true},
             {"name": "projects/acme-prod/locations/europe-west1/repositories/jars", "format": 2}
