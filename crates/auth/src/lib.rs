@@ -17,6 +17,13 @@
 //! Authentication kinds: `CredentialsNotFound` (listing every place searched),
 //! `ServiceAccountInvalid` (naming the bad field), `TokenRefreshFailed` (quoting
 //! the server's answer).
+//!
+//! The grants are small and written here rather than taken from yup-oauth2: it
+//! hard-codes Google's endpoints for user credentials and impersonation, ignores
+//! `GCE_METADATA_HOST`, keeps a token cache of its own (which would defeat the
+//! single-flight cache and 401 invalidation), builds its own HTTP client outside
+//! the transport's TLS settings, and reports errors without the field or server
+//! answer gar's taxonomy asks for.
 
 #![forbid(unsafe_code)]
 

@@ -573,6 +573,55 @@ mod sources {
         assert!(err.to_string().contains("`credential_source`"), "{err}");
     }
 
+    #[tokio::test]
+    async fn impersonated_service_account_files_exchange_the_source_token() {
+        init_tracing();
+        let server = TestServer::start(|seen, _| async move {
+            match seen.path_and_query.as_str() {
+                "/token" => {
+                    assert_eq!(seen.form()["grant_type"], "refresh_token");
+                    json(200, r#"{"access_token":"user-token","expires_in":3600}"#)
+                }
+                "/v1/projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com:generateAccessToken" =>
+                {
+                    assert_eq!(seen.header("authorization"), Some("Bearer user-token"));
+                    let body: serde_json::Value = serde_json::from_slice(&seen.body).unwrap();
+                    assert_eq!(body["scope"][0], CLOUD_PLATFORM_READ_ONLY_SCOPE);
+                    json(
+                        200,
+                        r#"{"accessToken":"sa-token","expireTime":"2999-01-01T00:00:00Z"}"#,
+                    )
+                }
+                other => panic!("unexpected {other}"),
+            }
+        })
+        .await;
+        let file = serde_json::json!({
+            "type": "impersonated_service_account",
+            "service_account_impersonation_url": server.url("/v1/projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com:generateAccessToken"),
+            "source_credentials": {
+                "type": "authorized_user", "client_id": "c", "client_secret": "s",
+                "refresh_token": "r", "token_uri": server.url("/token"),
+            },
+        });
+        let creds = Credentials::from_json(
+            &file.to_string(),
+            &[CLOUD_PLATFORM_READ_ONLY_SCOPE.to_owned()],
+            PlainHttp::shared(),
+        )
+        .unwrap();
+        assert!(
+            creds.origin().starts_with("impersonated_service_account"),
+            "{}",
+            creds.origin()
+        );
+        assert_eq!(
+            creds.token().await.unwrap().secret().expose_secret(),
+            "sa-token"
+        );
+        assert_eq!(server.count(), 2);
+    }
+
     #[test]
     fn unknown_credential_types_are_named() {
         init_tracing();
@@ -907,6 +956,44 @@ mod cache {
         assert_eq!(server.count(), 2);
         tokio::time::sleep_until(start + Duration::from_secs(166)).await;
         assert_eq!(server.count(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_background_refresh_keeps_the_token_and_tries_again() {
+        init_tracing();
+        let server = TestServer::start(|_, n| async move {
+            if n == 1 {
+                json(503, r#"{"error":"backend_error"}"#)
+            } else {
+                json(
+                    200,
+                    &format!(r#"{{"access_token":"tok-{n}","expires_in":100}}"#),
+                )
+            }
+        })
+        .await;
+        let cache = CachedTokenProvider::new(sa(&server));
+        let start = Instant::now();
+        assert_eq!(
+            cache.token().await.unwrap().secret().expose_secret(),
+            "tok-0"
+        );
+        // At 80 s the refresh fails; the old token (20 s left) is still handed out.
+        tokio::time::sleep_until(start + Duration::from_secs(81)).await;
+        assert_eq!(server.count(), 2);
+        assert_eq!(
+            cache.token().await.unwrap().secret().expose_secret(),
+            "tok-0"
+        );
+        // The next try comes after half the remaining lifetime (10 s).
+        tokio::time::sleep_until(start + Duration::from_secs(89)).await;
+        assert_eq!(server.count(), 2);
+        tokio::time::sleep_until(start + Duration::from_secs(91)).await;
+        assert_eq!(server.count(), 3);
+        assert_eq!(
+            cache.token().await.unwrap().secret().expose_secret(),
+            "tok-2"
+        );
     }
 
     #[tokio::test(start_paused = true)]

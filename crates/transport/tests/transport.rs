@@ -1187,8 +1187,6 @@ mod tls {
 }
 
 mod observe {
-    use std::time::Duration;
-
     use gar_transport::observe::Operation;
     use gar_transport::retry::RetryConfig;
     use gar_transport::{Body, Transport};
@@ -1462,7 +1460,6 @@ mod observe {
         // Without an operation, calls are `gar.http.request`.
         transport.send(get(&server.url("/ok"))).await.unwrap();
         assert!(!spans_of("gar.http.request").is_empty());
-        let _ = Duration::ZERO;
     }
 }
 
