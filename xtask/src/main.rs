@@ -2,7 +2,9 @@
 //!
 //! - `cargo xtask test`: formatting, lints, every test suite and the docs; what CI runs.
 //! - `cargo xtask coverage`: line coverage per crate (cargo-tarpaulin).
+//! - `cargo xtask bench <suite>`: benchmarks against a peer, as ratios.
 
+mod bench;
 mod coverage;
 mod test;
 mod tidy;
@@ -15,6 +17,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test::run(args.get(1..).unwrap_or_default()),
         Some("coverage") => coverage::run(args.get(1..).unwrap_or_default()),
+        Some("bench") => bench::run(args.get(1..).unwrap_or_default()),
         Some("help" | "-h" | "--help") | None => {
             print_help();
             Ok(())
@@ -37,7 +40,8 @@ fn print_help() {
         "cargo xtask <command>\n\n\
          commands:\n  \
          test       fmt --check, clippy -D warnings, every test suite, docs with warnings denied\n  \
-         coverage   line coverage per crate with cargo-tarpaulin (installs it when missing)"
+         coverage   line coverage per crate with cargo-tarpaulin (installs it when missing)\n  \
+         bench      benchmarks against a peer in the same run (`cargo xtask bench` lists them)"
     );
 }
 

@@ -1,0 +1,36 @@
+//! `cargo xtask bench <suite>`: benchmarks that compare gar with a peer in the same
+//! run and print ratios. One module per suite, registered in [`SUITES`]; results
+//! are recorded in docs/benchmarks.md.
+
+/// A suite: its name, one line about it, and its entry point (given the arguments
+/// after the suite name).
+type Suite = (
+    &'static str,
+    &'static str,
+    fn(&[String]) -> Result<(), String>,
+);
+
+/// The suites.
+const SUITES: &[Suite] = &[];
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let Some(name) = args.first() else {
+        return Err(usage());
+    };
+    let rest = args.get(1..).unwrap_or_default();
+    match SUITES.iter().find(|(n, _, _)| n == name) {
+        Some((_, _, entry)) => entry(rest),
+        None => Err(format!("unknown benchmark suite {name:?}\n{}", usage())),
+    }
+}
+
+fn usage() -> String {
+    let mut s = String::from("cargo xtask bench <suite>; suites:");
+    if SUITES.is_empty() {
+        s.push_str(" (none yet)");
+    }
+    for (name, what, _) in SUITES {
+        s.push_str(&format!("\n  {name:<12} {what}"));
+    }
+    s
+}
