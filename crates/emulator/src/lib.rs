@@ -12,6 +12,14 @@
 //!
 //! Blobs are streamed to and from a content-addressed store on disk (bounded
 //! memory whatever their size); with a data directory the state survives restarts.
+//! The seed fills the resource tree only when the data directory holds no saved
+//! state; principals, tokens and roles always come from the seed.
+//!
+//! One URL serves every location, so a Docker path `/v2/{project}/{repo}/...`
+//! names no location: the repository is looked up in the location the `Host`
+//! header names (`us-west1-docker.pkg.dev`), else in whichever location of the
+//! project holds a repository of that id (if several do: the first by name
+//! that holds the image, else the first by name).
 //!
 //! ```no_run
 //! # async fn demo() -> gar_emulator::Result<()> {

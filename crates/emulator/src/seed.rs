@@ -233,18 +233,6 @@ impl Seed {
         Self::from_json(&text)
     }
 
-    /// An empty seed with one user who may do anything, holding a static token.
-    pub fn minimal() -> Self {
-        Self {
-            tokens: vec![SeedToken {
-                token: DEMO_TOKEN.into(),
-                principal: "user:demo@example.com".into(),
-            }],
-            default_principal: Some("user:demo@example.com".into()),
-            ..Self::default()
-        }
-    }
-
     /// The built-in demo: project `demo-project` in `us-central1` with one
     /// repository of every format (`docker`, `maven`, `npm`, ...), a user
     /// `demo@example.com` (admin, static token [`DEMO_TOKEN`]), a service account

@@ -291,12 +291,14 @@ impl Registry {
     /// Finds a repository by project and id when the request does not carry the
     /// location (one emulator URL serves every location): the location of
     /// `host` (`us-docker.pkg.dev`) if it names one, else the one location
-    /// holding such a repository, else the first by name.
+    /// holding such a repository, else the first by name that holds `image`,
+    /// else the first by name.
     pub(crate) fn find_repository(
         &self,
         project: &str,
         repository: &RepositoryId,
         host: Option<&str>,
+        image: Option<&str>,
     ) -> Option<&Repository> {
         let p = self.project(project)?;
         if let Some(loc) = host.and_then(location_of_host)
@@ -307,9 +309,16 @@ impl Registry {
         {
             return Some(r);
         }
-        p.locations
+        let mut candidates = p
+            .locations
             .values()
-            .find_map(|l| l.repositories.get(repository.as_str()))
+            .filter_map(|l| l.repositories.get(repository.as_str()));
+        let first = candidates.next()?;
+        let holds = |r: &&Repository| image.is_some_and(|i| r.packages.contains_key(i));
+        if holds(&first) {
+            return Some(first);
+        }
+        Some(candidates.find(holds).unwrap_or(first))
     }
 
     /// Inserts a repository (replacing any with the same name).

@@ -199,12 +199,17 @@ pub(crate) struct RepoRef {
 /// Finds the repository of `name` (any location; see [`crate::state::Registry::find_repository`]).
 pub(crate) fn resolve_repository(ctx: &Ctx, name: &OciName) -> Option<RepoRef> {
     let reg = read(&ctx.state.registry);
-    reg.find_repository(name.project.as_str(), &name.repository, Some(&ctx.host))
-        .map(|r| RepoRef {
-            name: r.name.clone(),
-            format: r.format.clone(),
-            immutable_tags: r.immutable_tags,
-        })
+    reg.find_repository(
+        name.project.as_str(),
+        &name.repository,
+        Some(&ctx.host),
+        Some(name.image.as_str()),
+    )
+    .map(|r| RepoRef {
+        name: r.name.clone(),
+        format: r.format.clone(),
+        immutable_tags: r.immutable_tags,
+    })
 }
 
 fn covers(access: &[(String, Vec<String>)], name: &str, action: &str) -> bool {

@@ -67,12 +67,16 @@ async fn delay_then_normal_answer() {
         "{:?}",
         started.elapsed()
     );
-    let started = Instant::now();
-    c.get("/v2/demo-project/docker/hello/tags/list").await;
-    assert!(
-        started.elapsed().as_millis() < 150,
-        "the path pattern limits the delay"
+    assert_eq!(
+        c.get("/v2/demo-project/docker/hello/tags/list")
+            .await
+            .status,
+        200
     );
+    let log = emu.requests();
+    assert!(log[0].fault.is_some() && log[0].path == "/v2/");
+    assert!(log[0].duration_ms >= 150);
+    assert_eq!(log[1].fault, None, "the path pattern limits the delay");
 }
 
 #[tokio::test]

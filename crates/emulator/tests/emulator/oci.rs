@@ -753,3 +753,47 @@ async fn grpc_and_rest_have_their_entry_points() {
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["error"]["status"], json!("NOT_FOUND"));
 }
+
+#[tokio::test]
+async fn the_host_header_selects_the_location() {
+    let mut seed = Seed::demo();
+    seed.repositories.push(gar_emulator::seed::SeedRepository {
+        name: "projects/demo-project/locations/europe-west1/repositories/docker".into(),
+        format: json!("DOCKER"),
+        ..Default::default()
+    });
+    let emu = Emulator::builder().seed(seed).start().await.unwrap();
+    let c = Client::new(emu.url()).bearer(DEMO_TOKEN);
+    let eu = [("host", "europe-west1-docker.pkg.dev")];
+    let us = [("host", "us-central1-docker.pkg.dev")];
+    let list = "/v2/demo-project/docker/hello/tags/list";
+    let r = c.send(Method::GET, list, &eu, full(Bytes::new())).await;
+    assert_eq!(r.status, 404, "the seeded image lives in us-central1");
+    let r = c.send(Method::GET, list, &us, full(Bytes::new())).await;
+    assert_eq!(r.status, 200);
+    let r = c.get(list).await;
+    assert_eq!(
+        r.status, 200,
+        "without a location host, the location holding the image"
+    );
+    // A new image without a location host goes to the first location by name.
+    c.push_image("demo-project/docker/fresh", "v1", &[b"eu"])
+        .await;
+    let r = c
+        .send(
+            Method::GET,
+            "/v2/demo-project/docker/fresh/tags/list",
+            &eu,
+            full(Bytes::new()),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = Client::new(emu.url())
+        .send(Method::GET, list, &eu, full(Bytes::new()))
+        .await;
+    assert!(
+        r.header("www-authenticate")
+            .unwrap()
+            .contains("realm=\"http://europe-west1-docker.pkg.dev/v2/token\"")
+    );
+}
