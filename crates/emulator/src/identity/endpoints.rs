@@ -233,6 +233,10 @@ pub(crate) async fn metadata(ctx: &Ctx, req: Request<Incoming>) -> Resp {
     };
     let rest = path.trim_start_matches("/computeMetadata/v1/");
     match rest.trim_end_matches('/') {
+        "" | "/computeMetadata/v1" => {
+            return metadata_text(StatusCode::OK, "instance/\nproject/\n");
+        }
+        "project" => return metadata_text(StatusCode::OK, "numeric-project-id\nproject-id\n"),
         "project/project-id" => return metadata_text(StatusCode::OK, &md.project_id),
         "project/numeric-project-id" => return metadata_text(StatusCode::OK, &md.project_number),
         "instance/service-accounts" => {

@@ -189,6 +189,9 @@ async fn metadata_server_requires_the_flavor_header() {
     );
     let r = md("/computeMetadata/v1/instance/service-accounts/default/?recursive=true").await;
     assert_eq!(r.json()["email"], json!(SA));
+    let r = md("/computeMetadata/v1/").await;
+    assert_eq!(r.status, 200, "the probe clients use to detect the server");
+    assert_eq!(r.header("metadata-flavor"), Some("Google"));
     let r = md("/").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("metadata-flavor"), Some("Google"));
