@@ -107,16 +107,17 @@ pub(crate) async fn exchange(
     if status.is_success() {
         return Ok(response.into_body());
     }
+    let answer = quote_answer(response.body());
     Err(Error::new(
         ErrorKind::TokenRefreshFailed,
         format!(
-            "{what}: {} answered {}: {}",
+            "{what}: {} answered {}: {answer}",
             without_query(&url),
             status.as_u16(),
-            quote_answer(response.body())
         ),
     )
-    .with_http_status(status.as_u16()))
+    .with_http_status(status.as_u16())
+    .with_server_message(answer))
 }
 
 /// `uri` without its query (which may carry secrets).

@@ -361,6 +361,11 @@ mod sources {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TokenRefreshFailed);
         assert_eq!(err.http_status(), Some(400));
+        assert!(
+            err.server_message()
+                .is_some_and(|m| m.contains("invalid_grant")),
+            "{err:?}"
+        );
         let text = err.to_string();
         assert!(text.contains("invalid_grant"), "{text}");
         assert!(text.contains("Invalid JWT Signature."), "{text}");

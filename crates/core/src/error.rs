@@ -206,11 +206,18 @@ error_kinds! {
     Timeout => Network, "TIMEOUT";
     /// The host name did not resolve.
     DnsResolutionFailed => Network, "DNS_RESOLUTION_FAILED";
+    /// The TLS handshake failed (untrusted certificate, no common protocol version,
+    /// a refused client certificate); retrying cannot help.
+    TlsHandshakeFailed => Network, "TLS_HANDSHAKE_FAILED";
 
     /// The server failed (HTTP 500, `INTERNAL`, `UNKNOWN`, `DATA_LOSS`).
     InternalError => Server, "INTERNAL_ERROR";
-    /// The service is unavailable (HTTP 502/503, `UNAVAILABLE`), or a circuit breaker is open.
+    /// The service is unavailable (HTTP 502/503, `UNAVAILABLE`).
     ServiceUnavailable => Server, "SERVICE_UNAVAILABLE";
+    /// gar's circuit breaker for the host is open after repeated failures: the call
+    /// was refused without reaching the server. Not retried; the breaker probes again
+    /// after its cool-down.
+    CircuitOpen => Server, "CIRCUIT_OPEN";
     /// The server does not implement the operation (HTTP 501, `UNIMPLEMENTED`, OCI `UNSUPPORTED`).
     Unimplemented => Server, "UNIMPLEMENTED";
     /// The server answered something gar cannot understand.
@@ -655,6 +662,12 @@ impl Error {
         self
     }
 
+    /// Records the server's own message (for example a token endpoint's answer).
+    pub fn with_server_message(mut self, message: impl Into<String>) -> Self {
+        self.inner.server_message = Some(message.into());
+        self
+    }
+
     /// Records the HTTP status of the answer.
     pub fn with_http_status(mut self, status: u16) -> Self {
         self.inner.http_status = Some(status);
@@ -781,6 +794,15 @@ impl Error {
     /// Whether the call ran out of time.
     pub fn is_timeout(&self) -> bool {
         self.kind() == ErrorKind::Timeout
+    }
+
+    /// Whether gar's circuit breaker refused the call without reaching the server.
+    ///
+    /// # Troubleshooting
+    /// The host failed repeatedly just before; the breaker lets a probe through after
+    /// its cool-down (30 s by default). Look at the earlier errors for the cause.
+    pub fn is_circuit_open(&self) -> bool {
+        self.kind() == ErrorKind::CircuitOpen
     }
 
     /// Whether the server failed.
@@ -1220,6 +1242,9 @@ fn kind_message(kind: ErrorKind, resource: Option<&Resource>) -> String {
             format!("a concurrent change to {what} aborted the request; read it again and retry")
         }
         ErrorKind::Cancelled => format!("the call about {what} was cancelled"),
+        ErrorKind::CircuitOpen => format!(
+            "the call about {what} was refused by gar's circuit breaker after repeated failures; it retries after the cool-down"
+        ),
         other => format!("{} on {what}", other.code()),
     }
 }
@@ -1643,6 +1668,12 @@ mod tests {
 
     #[test]
     fn source_chain_and_debug() {
+        let err = Error::new(ErrorKind::TokenRefreshFailed, "refused")
+            .with_server_message("invalid_grant");
+        assert_eq!(err.server_message(), Some("invalid_grant"));
+        assert!(!Error::new(ErrorKind::TlsHandshakeFailed, "x").is_retryable());
+        let open = Error::new(ErrorKind::CircuitOpen, "x");
+        assert!(open.is_circuit_open() && open.is_server() && !open.is_retryable());
         let io = std::io::Error::other("disk full");
         let err = Error::new(ErrorKind::Io, "writing layer failed").with_source(io);
         let source = std::error::Error::source(&err).map(ToString::to_string);

@@ -1,7 +1,7 @@
 //! A circuit breaker per endpoint host.
 //!
 //! - **Closed**: calls pass; 5 consecutive failures open the circuit.
-//! - **Open**: calls fail at once with `ServiceUnavailable`, without touching the
+//! - **Open**: calls fail at once with `CircuitOpen`, without touching the
 //!   server, for 30 s.
 //! - **Half-open**: one probe call at a time passes (the others fail fast); 2
 //!   successful probes close the circuit, a failed one opens it again.
@@ -302,7 +302,7 @@ where
                 Admission::Pass { probe } => probe,
                 Admission::Reject { wait } => {
                     let mut err = Error::new(
-                        ErrorKind::ServiceUnavailable,
+                        ErrorKind::CircuitOpen,
                         format!(
                             "{host} is failing: the circuit breaker is open; calls resume in {wait:?}"
                         ),

@@ -54,14 +54,16 @@ pub(crate) fn has_source<T: StdError + 'static>(err: &Error) -> bool {
     StdError::source(err).is_some_and(|s| s.is::<T>())
 }
 
-/// Whether `err` is the circuit breaker refusing a call.
+/// Whether `err` is the circuit breaker refusing a call (same as
+/// `err.kind() == ErrorKind::CircuitOpen`).
 pub fn is_circuit_open(err: &Error) -> bool {
-    has_source::<CircuitOpen>(err)
+    err.kind() == ErrorKind::CircuitOpen || has_source::<CircuitOpen>(err)
 }
 
-/// Whether `err` is a failed TLS handshake (certificate or protocol problem).
+/// Whether `err` is a failed TLS handshake (same as
+/// `err.kind() == ErrorKind::TlsHandshakeFailed`).
 pub fn is_tls_failure(err: &Error) -> bool {
-    has_source::<TlsFailure>(err)
+    err.kind() == ErrorKind::TlsHandshakeFailed || has_source::<TlsFailure>(err)
 }
 
 /// Whether `err` is a replaying transport that has no recording of the request.
@@ -96,7 +98,7 @@ pub(crate) fn network_error(host: &str, err: Box<dyn StdError + Send + Sync + 's
     if let Some(tls) = links.iter().find_map(|e| e.downcast_ref::<rustls::Error>()) {
         let detail = tls.to_string();
         return Error::new(
-            ErrorKind::ConnectionFailed,
+            ErrorKind::TlsHandshakeFailed,
             format!("TLS handshake with {host} failed: {detail}"),
         )
         .with_source(TlsFailure { detail });
@@ -107,7 +109,7 @@ pub(crate) fn network_error(host: &str, err: Box<dyn StdError + Send + Sync + 's
     // client certificate under TLS 1.3) as I/O errors carrying only text.
     if let Some(alert) = text.iter().find(|t| t.starts_with("received fatal alert")) {
         return Error::new(
-            ErrorKind::ConnectionFailed,
+            ErrorKind::TlsHandshakeFailed,
             format!("TLS with {host} failed: {alert}"),
         )
         .with_source(TlsFailure {

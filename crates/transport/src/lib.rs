@@ -17,7 +17,8 @@
 //! Every HTTP status comes back as a response (the service crates turn error
 //! answers into [`gar_core::Error`]s with their own resource context); the
 //! stack's own errors are [`gar_core::Error`]s of the Network kinds, an open
-//! circuit (`ServiceUnavailable`), or the Authentication kinds.
+//! circuit (`CircuitOpen`), a failed TLS handshake (`TlsHandshakeFailed`), or the
+//! Authentication kinds.
 
 #![forbid(unsafe_code)]
 

@@ -771,7 +771,8 @@ mod breaker {
         }
         // Open: fail fast, without touching the server.
         let err = transport.send(get(&server.url("/x"))).await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::ServiceUnavailable);
+        assert_eq!(err.kind(), ErrorKind::CircuitOpen);
+        assert!(err.is_circuit_open() && !err.is_retryable());
         assert!(is_circuit_open(&err));
         assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
         assert_eq!(server.requests(), 5);
@@ -1058,7 +1059,7 @@ mod tls {
             .send(get(&server.https_url("/v1/x")))
             .await
             .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::ConnectionFailed);
+        assert_eq!(err.kind(), ErrorKind::TlsHandshakeFailed);
         assert!(is_tls_failure(&err), "{err}");
         assert!(err.to_string().contains("certificate"), "{err}");
         assert_eq!(
