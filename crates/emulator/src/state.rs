@@ -401,6 +401,8 @@ pub(crate) struct UploadSession {
     pub repository: RepositoryName,
     /// The image path it was started on.
     pub image: String,
+    /// When it started (emulator clock, Unix seconds).
+    pub started: i64,
     /// Bytes received so far; readable while a request holds `data`.
     pub received: std::sync::atomic::AtomicU64,
     /// The content; its mutex serialises requests on one session.

@@ -38,6 +38,9 @@ const OCI_SUBJECT: HeaderName = HeaderName::from_static("oci-subject");
 const OCI_FILTERS_APPLIED: HeaderName = HeaderName::from_static("oci-filters-applied");
 const API_VERSION: HeaderName = HeaderName::from_static("docker-distribution-api-version");
 
+/// Seconds after which an upload session is dropped when a new one starts.
+const UPLOAD_TTL: i64 = 24 * 3600;
+
 /// An OCI request, by path shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
@@ -1093,7 +1096,9 @@ async fn start_upload(ctx: &Ctx, req: Request<Incoming>, name: &OciName) -> Resp
         };
     }
     let id = random_hex(16);
+    let now = ctx.state.clock.unix();
     let upload = UploadSession {
+        started: now,
         repository: repo.name.clone(),
         image: name.image.to_string(),
         received: std::sync::atomic::AtomicU64::new(0),
@@ -1102,7 +1107,12 @@ async fn start_upload(ctx: &Ctx, req: Request<Incoming>, name: &OciName) -> Resp
             patches: 0,
         }),
     };
-    lock(&ctx.state.uploads).insert(id.clone(), std::sync::Arc::new(upload));
+    {
+        let mut uploads = lock(&ctx.state.uploads);
+        // Sessions abandoned for a day expire (their spill files go with them).
+        uploads.retain(|_, u| u.started > now - UPLOAD_TTL || u.data.try_lock().is_err());
+        uploads.insert(id.clone(), std::sync::Arc::new(upload));
+    }
     upload_accepted(StatusCode::ACCEPTED, name, &id, 0)
 }
 

@@ -262,6 +262,51 @@ async fn uploads_verify_digests_and_can_be_cancelled() {
         .get(&format!("/v2/demo-project/docker/other/blobs/uploads/{id}"))
         .await;
     assert_eq!(r.oci_code(), "BLOB_UPLOAD_UNKNOWN");
+    // A chunk shorter than its Content-Range (no Content-Length: a streamed body).
+    let r = c
+        .send(
+            Method::POST,
+            &format!("/v2/{repo}/blobs/uploads/"),
+            &[],
+            full(Bytes::new()),
+        )
+        .await;
+    let loc = r.header("location").unwrap().to_owned();
+    let body = http_body_util::StreamBody::new(futures_util::stream::iter([Ok::<_, BoxError>(
+        hyper::body::Frame::data(Bytes::from_static(b"12345")),
+    )]));
+    let r = c
+        .send(
+            Method::PATCH,
+            &loc,
+            &[("content-range", "0-9")],
+            http_body_util::BodyExt::boxed_unsync(body),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.oci_code(), "SIZE_INVALID");
+    // Sessions abandoned for a day expire when another starts.
+    let r = c
+        .send(
+            Method::POST,
+            &format!("/v2/{repo}/blobs/uploads/"),
+            &[],
+            full(Bytes::new()),
+        )
+        .await;
+    let old = r.header("location").unwrap().to_owned();
+    let admin = Client::new(emu.url());
+    admin
+        .post_json("/_emulator/clock", &json!({"advanceSeconds": 25 * 3600}))
+        .await;
+    c.send(
+        Method::POST,
+        &format!("/v2/{repo}/blobs/uploads/"),
+        &[],
+        full(Bytes::new()),
+    )
+    .await;
+    assert_eq!(c.get(&old).await.oci_code(), "BLOB_UPLOAD_UNKNOWN");
 }
 
 #[tokio::test]
