@@ -595,9 +595,6 @@ async fn cross_repository_mount() {
     let d = c
         .push_blob("demo-project/docker/src", b"shared layer")
         .await;
-    // Another repository of the project.
-    let mut seed = Seed::demo();
-    let _ = &mut seed;
     let r = c
         .send(
             Method::POST,
