@@ -42,11 +42,13 @@
 )]
 
 mod admin;
+mod analysis;
 mod blobs;
 mod faults;
 mod identity;
 mod oci;
 mod persistence;
+mod rest;
 mod router;
 pub mod seed;
 mod server;

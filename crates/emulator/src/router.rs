@@ -5,13 +5,14 @@
 //!
 //! | request | surface | module |
 //! | --- | --- | --- |
-//! | `content-type: application/grpc*` | Container Analysis / Grafeas over gRPC (issue F) | [`grpc_unimplemented`] for now |
+//! | `content-type: application/grpc*` | Container Analysis / Grafeas over gRPC (issue F) | `analysis` |
 //! | `/_emulator/...` | admin (loopback only) | `admin` |
 //! | `/token`, `/oauth2/v4/token` | OAuth2 token endpoint | `identity::endpoints` |
 //! | `/computeMetadata/...`, `/` with `Metadata-Flavor` | metadata server | `identity::endpoints` |
 //! | `/v2/token` | Docker token endpoint | `identity::endpoints` |
 //! | `/v2/...` | Docker/OCI Distribution | `oci` |
-//! | `/v1/...` | Artifact Registry REST v1 (issue E) | Google 404 for now |
+//! | `/v1/projects/{p}[/locations/{l}]/{occurrences,notes}...` | Container Analysis REST (issue F) | `analysis` |
+//! | `/v1/...` | Artifact Registry REST v1 (issue E) | `rest` |
 //!
 //! A new surface adds a [`Route`] variant, a line in [`classify`] and an arm in
 //! [`dispatch`]; faults, logging and the admin surface then apply to it unchanged.
@@ -68,6 +69,8 @@ pub(crate) enum Route {
     Oci(oci::Route),
     /// The Artifact Registry REST API (issue E).
     Rest,
+    /// The Container Analysis REST API (issue F).
+    AnalysisRest,
     /// Anything else.
     NotFound,
 }
@@ -84,6 +87,7 @@ impl Route {
             Self::DockerToken => "oci.token",
             Self::Oci(r) => r.operation(method),
             Self::Rest => "rest",
+            Self::AnalysisRest => "analysis.rest",
             Self::NotFound => "unknown",
         }
     }
@@ -123,6 +127,9 @@ pub(crate) fn classify<B>(req: &Request<B>) -> Route {
         };
     }
     if path.starts_with("/v1/") {
+        if crate::analysis::is_analysis_path(path) {
+            return Route::AnalysisRest;
+        }
         return Route::Rest;
     }
     Route::NotFound
@@ -191,15 +198,9 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request<Incoming>) -> Resp {
         Route::DockerToken => crate::identity::endpoints::docker_token(ctx, req).await,
         Route::OAuthToken => crate::identity::endpoints::oauth_token(ctx, req).await,
         Route::Metadata { .. } => crate::identity::endpoints::metadata(ctx, req).await,
-        Route::Grpc => grpc_unimplemented(req.uri().path()),
-        Route::Rest => wire::google_error(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            &format!(
-                "{} is not served by this emulator: the Artifact Registry REST API is not implemented yet",
-                req.uri().path()
-            ),
-        ),
+        Route::Grpc => crate::analysis::handle_grpc(ctx, req).await,
+        Route::AnalysisRest => crate::analysis::handle_rest(ctx, req).await,
+        Route::Rest => crate::rest::handle(ctx, req).await,
         Route::Admin | Route::NotFound => wire::google_error(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
@@ -208,8 +209,8 @@ async fn dispatch(ctx: &Ctx, route: Route, req: Request<Incoming>) -> Resp {
     }
 }
 
-/// The gRPC "Trailers-Only" answer `UNIMPLEMENTED` (status 12): what gRPC calls
-/// get until the Container Analysis surface (issue F) is plugged in here.
+/// The gRPC "Trailers-Only" answer `UNIMPLEMENTED` (status 12), for gRPC methods the
+/// emulator does not serve.
 pub(crate) fn grpc_unimplemented(path: &str) -> Resp {
     grpc_status(
         12,
