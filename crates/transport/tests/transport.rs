@@ -2090,3 +2090,93 @@ mod connect {
         drop((listener, held));
     }
 }
+
+/// gar-auth's providers against the emulator, a peer nobody wrote for these tests:
+/// each obtains a token from the emulator's identity endpoints, and the emulator's
+/// registry accepts it (and refuses the call without it).
+mod emulator_identity {
+    use std::sync::Arc;
+
+    use gar_auth::{
+        CachedTokenProvider, MetadataServer, SecretString, ServiceAccountCredentials,
+        ServiceAccountKey, StaticToken, TokenProvider,
+    };
+    use gar_emulator::{Emulator, EmulatorHandle, Seed, seed};
+    use gar_transport::{Body, Transport};
+
+    async fn emulator() -> EmulatorHandle {
+        Emulator::builder()
+            .seed(Seed::demo())
+            .start()
+            .await
+            .unwrap()
+    }
+
+    /// `GET /v2/` through `transport`: 200 when the emulator accepts the token.
+    async fn ping(transport: &Transport, emu: &EmulatorHandle) -> u16 {
+        let request = http::Request::get(format!("{}/v2/", emu.url()))
+            .body(Body::empty())
+            .unwrap();
+        transport.send(request).await.unwrap().status().as_u16()
+    }
+
+    fn base() -> Transport {
+        Transport::builder().build().unwrap()
+    }
+
+    #[tokio::test]
+    async fn without_credentials_the_registry_refuses() {
+        let emu = emulator().await;
+        assert_eq!(ping(&base(), &emu).await, 401);
+        emu.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn service_account_key() {
+        let emu = emulator().await;
+        let transport = base();
+        let key_json = seed::demo_service_account_key(&format!("{}/token", emu.url()));
+        let key = ServiceAccountKey::from_json(&key_json).unwrap();
+        let provider: Arc<dyn TokenProvider> = Arc::new(CachedTokenProvider::new(
+            ServiceAccountCredentials::new(key, transport.token_http()),
+        ));
+        let token = provider.token().await.unwrap();
+        assert!(!token.secret().expose_secret().is_empty());
+        assert!(
+            token.expires_at().is_some(),
+            "the emulator states a lifetime"
+        );
+        assert_eq!(ping(&transport.with_credentials(provider), &emu).await, 200);
+        emu.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn metadata_server() {
+        let emu = emulator().await;
+        let transport = base();
+        let host = emu.url().trim_start_matches("http://").to_owned();
+        let metadata = MetadataServer::with_host(&host, transport.token_http());
+        assert!(
+            metadata
+                .is_available(std::time::Duration::from_secs(2))
+                .await
+        );
+        let provider: Arc<dyn TokenProvider> = Arc::new(CachedTokenProvider::new(metadata));
+        assert_eq!(ping(&transport.with_credentials(provider), &emu).await, 200);
+        emu.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn static_token() {
+        let emu = emulator().await;
+        let good: Arc<dyn TokenProvider> = Arc::new(StaticToken::new(SecretString::new(
+            seed::DEMO_TOKEN.to_owned(),
+        )));
+        assert_eq!(ping(&base().with_credentials(good), &emu).await, 200);
+        let bad: Arc<dyn TokenProvider> = Arc::new(StaticToken::new(SecretString::new(
+            "ya29.not-a-token".to_owned(),
+        )));
+        assert_eq!(ping(&base().with_credentials(bad), &emu).await, 401);
+        emu.shutdown().await;
+    }
+}
