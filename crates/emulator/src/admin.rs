@@ -10,6 +10,8 @@
 //! | `DELETE /_emulator/requests` | clear the log |
 //! | `POST /_emulator/clock` | `{"advanceSeconds": n}`: move the clock (token expiry) |
 //! | `POST /_emulator/tokens` | `{"principal": "user:a@b"}`: mint an access token |
+//! | `POST /_emulator/cleanup` | run the cleanup policies (`{"repository"?, "now"?, "dryRun"?}`); answers the report |
+//! | `GET/POST /_emulator/operations` | `{"pendingPolls": n}`: new long-running operations stay pending for n polls |
 
 use std::collections::VecDeque;
 use std::net::IpAddr;
@@ -221,6 +223,10 @@ pub(crate) async fn handle(ctx: &Ctx, req: Request<Incoming>) -> Resp {
                 StatusCode::OK,
                 &json!({"access_token": token, "expires_in": expires_in, "token_type": "Bearer"}),
             )
+        }
+        (Method::POST, "/_emulator/cleanup") => crate::rest::admin_cleanup(ctx, req).await,
+        (Method::GET | Method::POST, "/_emulator/operations") => {
+            crate::rest::admin_operations(ctx, req).await
         }
         (_, p) => wire::google_error(
             StatusCode::NOT_FOUND,

@@ -17,19 +17,29 @@
 //!   "metadata": {"serviceAccount": "ci@demo-project.iam.gserviceaccount.com", "projectId": "demo-project"},
 //!   "images": [{"repository": "projects/demo-project/locations/us-central1/repositories/docker",
 //!               "image": "hello", "tags": ["latest"], "layers": ["hello, world\n"]}],
+//!   "packages": [{"repository": "projects/demo-project/locations/us-central1/repositories/generic",
+//!                 "package": "tool", "annotations": {"team": "infra"},
+//!                 "versions": [{"version": "1.0.0", "tags": ["stable"], "ageSeconds": 86400,
+//!                               "files": [{"name": "tool:1.0.0:tool.tar.gz", "content": "..."}]}]}],
 //!   "faults": {"seed": 42, "rules": [{"operation": "oci.blob.get", "status": 503, "times": 1}]}
 //! }
 //! ```
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
+use bytes::Bytes;
 use gar_core::format::{Format, Mode};
+use gar_core::ids::{DigestAlgorithm, FileId, PackageId, TagId, VersionId};
 use gar_core::names::RepositoryName;
+use gar_core::protojson::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::blobs::digest_of;
 use crate::faults::FaultRule;
+use crate::state::{FileRecord, Package, State, Version, read, write};
 use crate::{Error, Result};
 
 /// A seed document.
@@ -54,6 +64,8 @@ pub struct Seed {
     pub metadata: Option<SeedMetadata>,
     /// Images to preload.
     pub images: Vec<SeedImage>,
+    /// Packages of any format but docker (versions, tags, files) to preload.
+    pub packages: Vec<SeedPackage>,
     /// Fault rules in force from the start.
     pub faults: Option<SeedFaults>,
     /// Let anonymous callers pull.
@@ -172,6 +184,54 @@ pub struct SeedImage {
     pub layers: Vec<String>,
     /// `docker` for Docker schema 2 media types; OCI otherwise.
     pub media_types: Option<String>,
+}
+
+/// A package to preload into a repository of any format but docker.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SeedPackage {
+    /// Repository name.
+    pub repository: String,
+    /// Package id in the repository's format (`com.example:app`, `@scope/name`, ...).
+    pub package: String,
+    /// Display name (the id when empty).
+    pub display_name: String,
+    /// Annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// Its versions.
+    pub versions: Vec<SeedVersion>,
+}
+
+/// A version of a seeded package.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SeedVersion {
+    /// The version id.
+    pub version: String,
+    /// Tags pointing at it.
+    pub tags: Vec<String>,
+    /// Its creation time (RFC 3339); see also `age_seconds`.
+    pub create_time: Option<String>,
+    /// Its age at start, in seconds, when `create_time` is absent (0: now).
+    pub age_seconds: i64,
+    /// Description.
+    pub description: String,
+    /// Annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// Files it owns.
+    pub files: Vec<SeedFile>,
+}
+
+/// A file of a seeded version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SeedFile {
+    /// The file id (a path such as `com/example/app/1.0/app-1.0.jar`).
+    pub name: String,
+    /// Its content (text).
+    pub content: String,
+    /// Annotations.
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// Fault rules of the seed.
@@ -328,10 +388,207 @@ impl Seed {
                 layers: vec!["hello from the gar emulator\n".into()],
                 media_types: None,
             }],
+            packages: demo_packages(loc),
             faults: None,
             allow_anonymous_read: false,
         }
     }
+}
+
+const DAY: i64 = 86_400;
+
+fn demo_version(
+    version: &str,
+    tags: &[&str],
+    age_days: i64,
+    files: &[(&str, &str)],
+) -> SeedVersion {
+    SeedVersion {
+        version: version.into(),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        age_seconds: age_days * DAY,
+        files: files
+            .iter()
+            .map(|(name, content)| SeedFile {
+                name: (*name).into(),
+                content: (*content).into(),
+                annotations: BTreeMap::new(),
+            })
+            .collect(),
+        ..SeedVersion::default()
+    }
+}
+
+fn demo_package(loc: &str, repo: &str, package: &str, versions: Vec<SeedVersion>) -> SeedPackage {
+    SeedPackage {
+        repository: format!("{loc}/{repo}"),
+        package: package.into(),
+        versions,
+        ..SeedPackage::default()
+    }
+}
+
+/// Packages, versions, tags and files for every non-docker format of the demo.
+fn demo_packages(loc: &str) -> Vec<SeedPackage> {
+    let mut generic = demo_package(
+        loc,
+        "generic",
+        "demo-bundle",
+        vec![
+            demo_version(
+                "1.0.0",
+                &["stable"],
+                60,
+                &[("demo-bundle:1.0.0:README.txt", "demo bundle 1.0.0\n")],
+            ),
+            demo_version(
+                "2.0.0",
+                &["latest"],
+                3,
+                &[
+                    ("demo-bundle:2.0.0:README.txt", "demo bundle 2.0.0\n"),
+                    (
+                        "demo-bundle:2.0.0:bundle.tar",
+                        "pretend this is a tarball\n",
+                    ),
+                ],
+            ),
+        ],
+    );
+    generic.annotations.insert("team".into(), "platform".into());
+    vec![
+        demo_package(
+            loc,
+            "maven",
+            "com.example:demo-app",
+            vec![
+                demo_version(
+                    "1.0.0",
+                    &[],
+                    30,
+                    &[
+                        (
+                            "com/example/demo-app/1.0.0/demo-app-1.0.0.jar",
+                            "PK demo jar 1.0.0",
+                        ),
+                        (
+                            "com/example/demo-app/1.0.0/demo-app-1.0.0.pom",
+                            "<project>1.0.0</project>",
+                        ),
+                    ],
+                ),
+                demo_version(
+                    "1.1.0",
+                    &[],
+                    2,
+                    &[
+                        (
+                            "com/example/demo-app/1.1.0/demo-app-1.1.0.jar",
+                            "PK demo jar 1.1.0",
+                        ),
+                        (
+                            "com/example/demo-app/1.1.0/demo-app-1.1.0.pom",
+                            "<project>1.1.0</project>",
+                        ),
+                    ],
+                ),
+            ],
+        ),
+        demo_package(
+            loc,
+            "npm",
+            "@demo/widgets",
+            vec![
+                demo_version(
+                    "1.0.0",
+                    &["latest"],
+                    10,
+                    &[(
+                        "@demo/widgets/-/@demo/widgets-1.0.0.tgz",
+                        "npm tarball 1.0.0",
+                    )],
+                ),
+                demo_version(
+                    "1.1.0-beta.1",
+                    &["beta"],
+                    1,
+                    &[(
+                        "@demo/widgets/-/@demo/widgets-1.1.0-beta.1.tgz",
+                        "npm tarball beta",
+                    )],
+                ),
+            ],
+        ),
+        demo_package(
+            loc,
+            "python",
+            "demo-tool",
+            vec![
+                demo_version(
+                    "0.1.0",
+                    &[],
+                    20,
+                    &[("demo-tool/demo_tool-0.1.0-py3-none-any.whl", "wheel 0.1.0")],
+                ),
+                demo_version(
+                    "0.2.0",
+                    &[],
+                    5,
+                    &[
+                        ("demo-tool/demo_tool-0.2.0-py3-none-any.whl", "wheel 0.2.0"),
+                        ("demo-tool/demo_tool-0.2.0.tar.gz", "sdist 0.2.0"),
+                    ],
+                ),
+            ],
+        ),
+        demo_package(
+            loc,
+            "go",
+            "example.com/demo/mod",
+            vec![demo_version(
+                "v1.0.0",
+                &[],
+                7,
+                &[
+                    (
+                        "example.com/demo/mod/@v/v1.0.0.info",
+                        "{\"Version\":\"v1.0.0\"}",
+                    ),
+                    (
+                        "example.com/demo/mod/@v/v1.0.0.mod",
+                        "module example.com/demo/mod\n",
+                    ),
+                    ("example.com/demo/mod/@v/v1.0.0.zip", "go module zip"),
+                ],
+            )],
+        ),
+        demo_package(
+            loc,
+            "apt",
+            "demo-utils",
+            vec![demo_version(
+                "1.0-1",
+                &[],
+                14,
+                &[(
+                    "pool/d/demo-utils/demo-utils_1.0-1_amd64.deb",
+                    "debian package",
+                )],
+            )],
+        ),
+        demo_package(
+            loc,
+            "yum",
+            "demo-utils",
+            vec![demo_version(
+                "1.0-1.x86_64",
+                &[],
+                14,
+                &[("demo-utils-1.0-1.x86_64.rpm", "rpm package")],
+            )],
+        ),
+        generic,
+    ]
 }
 
 /// Reads a proto enum given as a name (any case) or a number.
@@ -361,4 +618,121 @@ pub(crate) fn repository_parts(r: &SeedRepository) -> Result<(RepositoryName, Fo
         None => Mode::Standard,
     };
     Ok((name, format, mode))
+}
+
+/// Loads the seed's packages (versions, tags, files with their content) into a
+/// fresh state.
+pub(crate) async fn preload_packages(state: &State, seed: &Seed) -> Result<()> {
+    let fail = |what: &str, e: gar_core::Error| Error::new(format!("{what}: {}", e.message()));
+    for sp in &seed.packages {
+        let repo: RepositoryName = sp
+            .repository
+            .parse()
+            .map_err(|e| fail("seed package repository", e))?;
+        let format = read(&state.registry)
+            .repository(&repo)
+            .map(|r| r.format.clone())
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "seed package {}: {} is not a repository of the seed",
+                    sp.package, sp.repository
+                ))
+            })?;
+        if format == Format::Docker {
+            return Err(Error::new(format!(
+                "seed package {}: docker content is seeded with \"images\"",
+                sp.package
+            )));
+        }
+        let package =
+            PackageId::for_format(&format, &sp.package).map_err(|e| fail("seed package", e))?;
+        let now = state.clock.now();
+        let mut versions = Vec::new();
+        for sv in &sp.versions {
+            let id: VersionId = sv
+                .version
+                .parse()
+                .map_err(|e| fail("seed package version", e))?;
+            let create_time = match &sv.create_time {
+                Some(t) => t
+                    .parse::<Timestamp>()
+                    .map_err(|e| fail("seed version createTime", e))?,
+                None => {
+                    let age = Duration::from_secs(sv.age_seconds.unsigned_abs());
+                    let moved = if sv.age_seconds >= 0 {
+                        now.checked_sub(age)
+                    } else {
+                        now.checked_add(age)
+                    };
+                    moved.unwrap_or(now)
+                }
+            };
+            for t in &sv.tags {
+                TagId::for_format(&format, t).map_err(|e| fail("seed version tag", e))?;
+            }
+            let mut files = Vec::new();
+            for f in &sv.files {
+                let file: FileId = f.name.parse().map_err(|e| fail("seed file", e))?;
+                let bytes = Bytes::from(f.content.clone().into_bytes());
+                let digest = digest_of(DigestAlgorithm::Sha256, &bytes)
+                    .ok_or_else(|| Error::new("hashing failed"))?;
+                let size = bytes.len() as u64;
+                state
+                    .blobs
+                    .put(bytes, &digest)
+                    .await
+                    .map_err(|e| Error::io("cannot store a seed file", e))?;
+                files.push((file, digest, size, f.annotations.clone()));
+            }
+            versions.push((id, create_time, sv, files));
+        }
+        let mut reg = write(&state.registry);
+        let Some(r) = reg.repository_mut(&repo) else {
+            continue;
+        };
+        let key = package.to_string();
+        let mut owners = Vec::new();
+        {
+            let p = r
+                .packages
+                .entry(key.clone())
+                .or_insert_with(|| Package::new(package.clone(), now));
+            p.display_name.clone_from(&sp.display_name);
+            p.annotations.extend(sp.annotations.clone());
+            for (id, create_time, sv, files) in versions {
+                p.create_time = p.create_time.min(create_time);
+                p.versions.insert(
+                    id.to_string(),
+                    Version {
+                        create_time,
+                        update_time: create_time,
+                        description: sv.description.clone(),
+                        annotations: sv.annotations.clone(),
+                        manifest: None,
+                    },
+                );
+                for t in &sv.tags {
+                    p.tags.insert(t.clone(), id.to_string());
+                }
+                owners.push((id.to_string(), create_time, files));
+            }
+        }
+        for (version, create_time, files) in owners {
+            let owner = r.version_name(&key, &version);
+            for (file, digest, size, annotations) in files {
+                r.files.insert(
+                    file.to_string(),
+                    FileRecord {
+                        size,
+                        sha256: digest,
+                        create_time,
+                        update_time: create_time,
+                        owner: owner.clone(),
+                        annotations,
+                    },
+                );
+            }
+        }
+    }
+    Ok(())
 }

@@ -204,10 +204,12 @@ impl EmulatorBuilder {
             requests: RequestLog::default(),
             persist,
             clock,
+            rest: Default::default(),
             _temp: temp,
         });
         if fresh {
             preload_images(&state, &seed).await?;
+            crate::seed::preload_packages(&state, &seed).await?;
             state.save().await;
         }
         let listener = tokio::net::TcpListener::bind(self.listen)

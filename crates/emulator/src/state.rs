@@ -13,10 +13,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use gar_core::cleanup::CleanupPolicies;
 use gar_core::format::{Format, Mode};
 use gar_core::ids::{Digest, PackageId, ProjectId, RepositoryId};
 use gar_core::location::Location;
-use gar_core::names::RepositoryName;
+use gar_core::names::{RepositoryName, encode_id};
 use gar_core::protojson::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -122,6 +123,12 @@ pub(crate) struct Repository {
     /// Docker: a tag, once set, cannot move to another manifest.
     #[serde(default)]
     pub immutable_tags: bool,
+    /// Cleanup policies by id (REST shape).
+    #[serde(default, skip_serializing_if = "CleanupPolicies::is_empty")]
+    pub cleanup_policies: CleanupPolicies,
+    /// Whether cleanup passes only report what they would delete.
+    #[serde(default)]
+    pub cleanup_policy_dry_run: bool,
     /// Packages by id (docker: image paths).
     #[serde(default)]
     pub packages: BTreeMap<String, Package>,
@@ -363,10 +370,59 @@ impl Repository {
             create_time: now,
             update_time: now,
             immutable_tags: false,
+            cleanup_policies: CleanupPolicies::default(),
+            cleanup_policy_dry_run: false,
             packages: BTreeMap::new(),
             files: BTreeMap::new(),
             blobs: BTreeMap::new(),
         }
+    }
+}
+
+impl Repository {
+    /// The full name of version `version` of package `package`, as REST shows it.
+    pub(crate) fn version_name(&self, package: &str, version: &str) -> String {
+        format!(
+            "{}/packages/{}/versions/{}",
+            self.name,
+            encode_id(package),
+            encode_id(version)
+        )
+    }
+
+    /// Deletes a version with its tags and the files it owns; a package left
+    /// without versions goes too (as the OCI side does). Returns whether it existed.
+    pub(crate) fn delete_version(&mut self, package: &str, version: &str, now: Timestamp) -> bool {
+        let owner = self.version_name(package, version);
+        let Some(p) = self.packages.get_mut(package) else {
+            return false;
+        };
+        if p.versions.remove(version).is_none() {
+            return false;
+        }
+        p.tags.retain(|_, v| v != version);
+        p.update_time = now;
+        if p.versions.is_empty() {
+            self.packages.remove(package);
+        }
+        self.files.retain(|_, f| f.owner != owner);
+        self.update_time = now;
+        true
+    }
+
+    /// Deletes a package with its versions, tags and the files they own.
+    pub(crate) fn delete_package(&mut self, package: &str, now: Timestamp) -> bool {
+        let Some(p) = self.packages.remove(package) else {
+            return false;
+        };
+        let owners: Vec<String> = p
+            .versions
+            .keys()
+            .map(|v| self.version_name(package, v))
+            .collect();
+        self.files.retain(|_, f| !owners.contains(&f.owner));
+        self.update_time = now;
+        true
     }
 }
 
@@ -442,6 +498,8 @@ pub(crate) struct State {
     pub persist: Persister,
     /// The clock.
     pub clock: Clock,
+    /// Runtime state of the Artifact Registry REST surface (operations).
+    pub rest: crate::rest::RestState,
     /// Keeps the temporary data dir alive when there is no `--data-dir`.
     pub _temp: Option<TempDir>,
 }

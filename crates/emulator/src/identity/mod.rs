@@ -469,6 +469,30 @@ impl Identity {
         })
     }
 
+    /// Whether `caller` holds `perm` on the project `project` (its id) itself, as
+    /// project-level calls (listing repositories, creating one, reading
+    /// operations) need; repository bindings do not count.
+    pub(crate) fn allowed_project(
+        &self,
+        caller: Option<&Principal>,
+        project: &str,
+        perm: Permission,
+    ) -> bool {
+        let dir = self.directory();
+        if perm == Permission::Read && dir.anonymous_read {
+            return true;
+        }
+        let resource = format!("projects/{project}");
+        dir.bindings.iter().any(|b| {
+            let member_ok = match &b.member {
+                Member::AllUsers => true,
+                Member::AllAuthenticatedUsers => caller.is_some(),
+                Member::One(p) => caller == Some(p),
+            };
+            member_ok && b.resource == resource && b.role.grants(perm)
+        })
+    }
+
     /// Whether the directory knows `principal` (for tokens minted by the admin surface).
     pub(crate) fn knows(&self, principal: &Principal) -> bool {
         let dir = self.directory();

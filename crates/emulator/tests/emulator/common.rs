@@ -296,3 +296,17 @@ pub async fn demo() -> EmulatorHandle {
         .await
         .unwrap()
 }
+
+/// Percent-encodes a query value.
+pub fn query_escape(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -12,4 +12,5 @@ mod faults;
 mod identity;
 mod oci;
 mod process;
+mod rest;
 mod skopeo;

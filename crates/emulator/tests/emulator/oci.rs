@@ -792,8 +792,8 @@ async fn grpc_and_rest_have_their_entry_points() {
     let r = Client::new(emu.url())
         .get("/v1/projects/demo-project/locations/us-central1/repositories")
         .await;
-    assert_eq!(r.status, 404);
-    assert_eq!(r.json()["error"]["status"], json!("NOT_FOUND"));
+    assert_eq!(r.status, 401, "the REST surface wants credentials");
+    assert_eq!(r.json()["error"]["status"], json!("UNAUTHENTICATED"));
 }
 
 #[tokio::test]
