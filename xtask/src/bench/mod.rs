@@ -2,6 +2,8 @@
 //! run and print ratios. One module per suite, registered in [`SUITES`]; results
 //! are recorded in docs/benchmarks.md.
 
+mod emulator;
+
 /// A suite: its name, one line about it, and its entry point (given the arguments
 /// after the suite name).
 type Suite = (
@@ -11,7 +13,11 @@ type Suite = (
 );
 
 /// The suites.
-const SUITES: &[Suite] = &[];
+const SUITES: &[Suite] = &[(
+    "emulator",
+    "blob upload/download MB/s and peak RSS: the emulator beside docker-registry",
+    emulator::run,
+)];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let Some(name) = args.first() else {
