@@ -1,0 +1,39 @@
+//! `gar`: a client for Google Artifact Registry.
+//!
+//! One [`Client`] — built once with a project, a default location and credentials
+//! (Application Default Credentials unless told otherwise) — is the handle to every
+//! surface: the Artifact Registry API, the Docker/OCI registry and Container
+//! Analysis. It is cheap to clone and shares one transport: connections, retries by
+//! error kind, circuit breakers, tracing spans, metrics and token refresh.
+//!
+//! Point it at the emulator with [`ClientBuilder::emulator`] or the environment
+//! variable `ARTIFACT_REGISTRY_EMULATOR_HOST`; every surface then goes there.
+//!
+//! ```no_run
+//! # async fn demo() -> gar::Result<()> {
+//! let client = gar::Client::builder()
+//!     .project("my-project")
+//!     .location("us-central1")
+//!     .build()
+//!     .await?;
+//! # let _ = client; Ok(()) }
+//! ```
+
+mod client;
+
+pub use client::{
+    CLOUD_PLATFORM_SCOPE, Client, ClientBuilder, Concurrency, Credentials, EMULATOR_HOST_ENV,
+    EMULATOR_TOKEN_ENV, Recording,
+};
+pub use gar_auth::{SecretString, TokenProvider};
+pub use gar_core::{Error, ErrorCategory, ErrorKind, Result};
+
+/// Names, ids and references (re-exported from `gar-core`).
+pub mod names {
+    pub use gar_core::ids::{Digest, FileId, PackageId, ProjectId, RepositoryId, TagId, VersionId};
+    pub use gar_core::location::Location;
+    pub use gar_core::names::{
+        DockerImageName, FileName, LocationName, PackageName, RepositoryName, TagName, VersionName,
+    };
+    pub use gar_core::reference::ImageReference;
+}
