@@ -53,6 +53,24 @@ mod tests {
     }
 
     #[test]
+    fn every_crate_is_a_workspace_member() {
+        let text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+        let members = text
+            .split("members = [")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .unwrap();
+        for manifest in manifests() {
+            let dir = manifest.parent().unwrap().strip_prefix(root()).unwrap();
+            let dir = dir.to_string_lossy().replace('\\', "/");
+            assert!(
+                members.contains(&format!("\"{dir}\"")),
+                "{dir} is not in the workspace members, so nothing builds or tests it"
+            );
+        }
+    }
+
+    #[test]
     fn workspace_dependencies_leave_default_features_off() {
         let text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
         let section = text
