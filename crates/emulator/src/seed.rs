@@ -37,6 +37,9 @@ use gar_core::protojson::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::analysis::seed::{
+    DEFAULT_SCAN_DELAY_SECONDS, PACKAGES_LABEL, SeedAnalysis, VulnerabilityRule,
+};
 use crate::blobs::digest_of;
 use crate::faults::FaultRule;
 use crate::state::{FileRecord, Package, State, Version, read, write};
@@ -70,6 +73,8 @@ pub struct Seed {
     pub faults: Option<SeedFaults>,
     /// Let anonymous callers pull.
     pub allow_anonymous_read: bool,
+    /// Container Analysis: notes, occurrences, vulnerability rules, scan delay.
+    pub analysis: Option<SeedAnalysis>,
 }
 
 /// A project.
@@ -391,6 +396,7 @@ impl Seed {
             packages: demo_packages(loc),
             faults: None,
             allow_anonymous_read: false,
+            analysis: Some(SeedAnalysis::demo()),
         }
     }
 }

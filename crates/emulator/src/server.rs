@@ -205,6 +205,10 @@ impl EmulatorBuilder {
             persist,
             clock,
             rest: Default::default(),
+            analysis: crate::analysis::Analysis::new(
+                seed.analysis.as_ref(),
+                self.data_dir.as_deref(),
+            )?,
             _temp: temp,
         });
         if fresh {

@@ -500,6 +500,8 @@ pub(crate) struct State {
     pub clock: Clock,
     /// Runtime state of the Artifact Registry REST surface (operations).
     pub rest: crate::rest::RestState,
+    /// Container Analysis and Grafeas: notes, occurrences, scans (issue F).
+    pub analysis: crate::analysis::Analysis,
     /// Keeps the temporary data dir alive when there is no `--data-dir`.
     pub _temp: Option<TempDir>,
 }

@@ -774,6 +774,7 @@ async fn put_manifest(ctx: &Ctx, req: Request<Incoming>, name: &OciName, referen
         }
     }
     ctx.state.save().await;
+    crate::analysis::manifest_pushed(ctx, &repo.name, image, &digest).await;
     let mut resp = no_body(StatusCode::CREATED);
     set_header(
         &mut resp,

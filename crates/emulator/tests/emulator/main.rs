@@ -7,6 +7,7 @@
     reason = "test helpers outside #[test] functions fail loudly by design"
 )]
 
+mod analysis;
 mod common;
 mod faults;
 mod identity;
