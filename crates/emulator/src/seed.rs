@@ -302,8 +302,10 @@ impl Seed {
     /// repository of every format (`docker`, `maven`, `npm`, ...), a user
     /// `demo@example.com` (admin, static token [`DEMO_TOKEN`]), a service account
     /// [`DEMO_SERVICE_ACCOUNT`] (writer; test-only key; also the metadata
-    /// server's identity), a reader `viewer@example.com` and the image
-    /// `docker/hello:latest`.
+    /// server's identity), a reader `viewer@example.com`, the image
+    /// `docker/hello:latest`, and in the Maven, npm, Python, Go, Apt, Yum and
+    /// Generic repositories a package each with versions (days to weeks old),
+    /// tags and files with content.
     pub fn demo() -> Self {
         let loc = "projects/demo-project/locations/us-central1/repositories";
         let formats = [

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use gar_core::names::LocationName;
+use gar_core::names::{LocationName, RepositoryName};
 use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
 use serde_json::{Map, Value, json};
@@ -33,6 +33,8 @@ struct Stored {
     seq: u64,
     polls_left: u32,
     done: Value,
+    /// The repository the operation is about: reading it needs read access there.
+    scope: RepositoryName,
 }
 
 /// The operations of this run, by name.
@@ -46,15 +48,16 @@ pub(crate) struct Store {
 /// (code, message).
 pub(crate) type Outcome = Result<Value, (i32, String)>;
 
-/// Starts an operation in `parent` that ended with `outcome`; returns the answer
-/// to the call that started it.
+/// Starts an operation about the repository `scope` that ended with `outcome`;
+/// returns the answer to the call that started it.
 pub(crate) fn start(
     ctx: &Ctx,
     call: &Call,
-    parent: &LocationName,
+    scope: &RepositoryName,
     metadata: Value,
     outcome: Outcome,
 ) -> Resp {
+    let parent = scope.parent();
     let name = format!(
         "{parent}/operations/{}-{}-{}-{}-{}",
         random_hex(4),
@@ -93,6 +96,7 @@ pub(crate) fn start(
             seq,
             polls_left: polls,
             done: done.clone(),
+            scope: scope.clone(),
         },
     );
     drop(store);
@@ -109,16 +113,27 @@ pub(crate) fn get(ctx: &Ctx, call: &Call, parent: &LocationName, id: &str) -> Re
     if call.method != Method::GET {
         return invalid("operations are read with GET");
     }
+    let name = format!("{parent}/operations/{id}");
+    let scope = ctx
+        .state
+        .rest
+        .store()
+        .ops
+        .get(&name)
+        .map(|op| op.scope.clone());
+    let on = match &scope {
+        Some(repo) => On::Repository(repo),
+        None => On::Project(parent),
+    };
     if let Err(r) = authorize(
         ctx,
         call,
-        On::Project(parent),
+        on,
         Permission::Read,
         "artifactregistry.operations.get",
     ) {
         return r;
     }
-    let name = format!("{parent}/operations/{id}");
     let mut store = ctx.state.rest.store();
     let Some(op) = store.ops.get_mut(&name) else {
         return not_found("Operation", &name);

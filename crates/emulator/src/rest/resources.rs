@@ -131,15 +131,6 @@ fn version_missing(name: &VersionName) -> Resp {
     not_found("Version", &name.to_string())
 }
 
-fn location_of(r: &RepositoryName) -> &LocationName {
-    r.parent()
-}
-
-/// The parent of a repository's operations.
-fn op_parent(r: &RepositoryName) -> LocationName {
-    location_of(r).clone()
-}
-
 fn metadata() -> Value {
     json!({ "@type": METADATA })
 }
@@ -347,7 +338,7 @@ async fn create_repository(
         json
     };
     ctx.state.save().await;
-    Ok(operations::start(ctx, call, loc, metadata(), Ok(json)))
+    Ok(operations::start(ctx, call, &name, metadata(), Ok(json)))
 }
 
 async fn update_repository(
@@ -421,7 +412,7 @@ async fn delete_repository(ctx: &Ctx, call: &Call, name: &RepositoryName) -> Res
     Ok(operations::start(
         ctx,
         call,
-        location_of(name),
+        name,
         metadata(),
         Ok(empty_response()),
     ))
@@ -532,7 +523,7 @@ async fn delete_package(ctx: &Ctx, call: &Call, name: &PackageName) -> Result<Re
     Ok(operations::start(
         ctx,
         call,
-        &op_parent(repo),
+        repo,
         metadata(),
         Ok(empty_response()),
     ))
@@ -637,7 +628,7 @@ async fn delete_version(ctx: &Ctx, call: &Call, name: &VersionName) -> Result<Re
     Ok(operations::start(
         ctx,
         call,
-        &op_parent(repo),
+        repo,
         metadata(),
         Ok(empty_response()),
     ))
@@ -716,7 +707,7 @@ async fn batch_delete(
     Ok(operations::start(
         ctx,
         call,
-        &op_parent(repo),
+        repo,
         meta,
         Ok(empty_response()),
     ))
@@ -1030,7 +1021,7 @@ async fn delete_file(ctx: &Ctx, call: &Call, name: &FileName) -> Result<Resp> {
     Ok(operations::start(
         ctx,
         call,
-        &op_parent(repo),
+        repo,
         metadata(),
         Ok(empty_response()),
     ))

@@ -629,3 +629,136 @@ async fn the_cleanup_pass_runs_on_demand_and_respects_dry_run() {
     let again = run(Some(true)).await;
     assert_eq!(again["deleted"], json!([]));
 }
+
+#[tokio::test]
+async fn page_sizes_are_capped_and_project_numbers_resolve() {
+    let emu = with_many(1005).await;
+    let c = Client::new(emu.url()).bearer(DEMO_TOKEN);
+    let pkg = format!("{}/packages/pkg", repo("many"));
+    let page = c
+        .get(&format!("/v1/{pkg}/versions?pageSize=5000"))
+        .await
+        .json();
+    assert_eq!(
+        names(&page, "versions").len(),
+        1000,
+        "at most 1000 per page"
+    );
+    let rest = c
+        .get(&format!(
+            "/v1/{pkg}/versions?page_size=5000&page_token={}",
+            page["nextPageToken"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    assert_eq!(names(&rest, "versions").len(), 5);
+    assert!(rest.get("nextPageToken").is_none());
+    let default = c.get(&format!("/v1/{pkg}/versions")).await.json();
+    assert_eq!(names(&default, "versions").len(), 100, "the default page");
+    let by_number = c
+        .get("/v1/projects/123456789012/locations/us-central1/repositories/generic")
+        .await;
+    assert_eq!(by_number.status, 200, "{:?}", by_number.body);
+    assert_eq!(by_number.json()["name"], repo("generic"));
+}
+
+#[tokio::test]
+async fn repository_bindings_reach_their_repository_and_its_operations_only() {
+    let mut seed = Seed::demo();
+    seed.users.push(gar_emulator::seed::SeedUser {
+        email: "keeper@example.com".into(),
+        ..Default::default()
+    });
+    seed.tokens.push(gar_emulator::seed::SeedToken {
+        token: "ya29.keeper".into(),
+        principal: "user:keeper@example.com".into(),
+    });
+    seed.roles.push(gar_emulator::seed::SeedRole {
+        principal: "user:keeper@example.com".into(),
+        role: "repoAdmin".into(),
+        resource: repo("generic"),
+    });
+    let emu = Emulator::builder().seed(seed).start().await.unwrap();
+    let admin = Client::new(emu.url());
+    admin
+        .post_json("/_emulator/operations", &json!({"pendingPolls": 1}))
+        .await;
+    let keeper = Client::new(emu.url()).bearer("ya29.keeper");
+    let op = keeper
+        .delete(&format!(
+            "/v1/{}/files/demo-bundle:2.0.0:bundle.tar",
+            repo("generic")
+        ))
+        .await;
+    assert_eq!(op.status, 200, "{:?}", op.body);
+    let name = op.json()["name"].as_str().unwrap().to_owned();
+    let polled = keeper.get(&format!("/v1/{name}")).await;
+    assert_eq!(
+        polled.status, 200,
+        "the repository's admin polls its operation"
+    );
+    assert_eq!(
+        keeper.get(&format!("/v1/{name}")).await.json()["done"],
+        true
+    );
+    let viewer = Client::new(emu.url()).bearer(VIEWER_TOKEN);
+    assert_eq!(
+        viewer.get(&format!("/v1/{name}")).await.status,
+        200,
+        "project readers too"
+    );
+    assert_eq!(
+        keeper.get(&format!("/v1/{}", repo("maven"))).await.status,
+        403
+    );
+    assert_eq!(
+        keeper.get(&format!("/v1/{LOC}/repositories")).await.status,
+        403,
+        "listing is project-level"
+    );
+    let other_op = Client::new(emu.url())
+        .bearer(DEMO_TOKEN)
+        .delete(&format!("/v1/{}/packages/demo-tool", repo("python")))
+        .await
+        .json();
+    let other = other_op["name"].as_str().unwrap();
+    assert_eq!(keeper.get(&format!("/v1/{other}")).await.status, 403);
+}
+
+#[tokio::test]
+async fn cleanup_settings_and_deletions_survive_a_restart() {
+    let dir = crate::process::temp_dir("rest-restart");
+    let emu = Emulator::builder().data_dir(&dir).start().await.unwrap();
+    let c = Client::new(emu.url()).bearer(DEMO_TOKEN);
+    let r = patch(
+        &c,
+        &format!("/v1/{}?updateMask=cleanupPolicies,cleanupPolicyDryRun", repo("npm")),
+        &json!({"cleanupPolicies": {"beta": {"action": "DELETE", "condition": {"tagPrefixes": ["beta"]}}},
+                "cleanupPolicyDryRun": true}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let gone = format!(
+        "{}/packages/@demo%2Fwidgets/versions/1.0.0?force=true",
+        repo("npm")
+    );
+    assert_eq!(c.delete(&format!("/v1/{gone}")).await.status, 200);
+    emu.shutdown().await;
+    let emu = Emulator::builder().data_dir(&dir).start().await.unwrap();
+    let c = Client::new(emu.url()).bearer(DEMO_TOKEN);
+    let back = c.get(&format!("/v1/{}", repo("npm"))).await.json();
+    assert_eq!(
+        back["cleanupPolicies"]["beta"]["condition"]["tagPrefixes"],
+        json!(["beta"])
+    );
+    assert_eq!(back["cleanupPolicyDryRun"], true);
+    let versions = c
+        .get(&format!(
+            "/v1/{}/packages/@demo%2Fwidgets/versions",
+            repo("npm")
+        ))
+        .await
+        .json();
+    assert_eq!(names(&versions, "versions").len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
