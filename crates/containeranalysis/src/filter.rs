@@ -68,9 +68,20 @@ impl OccurrenceFilter {
         self
     }
 
+    /// Only occurrences on `image` (its [`resource_url`]).
+    pub fn image(self, image: &DockerImageName) -> Self {
+        self.resource_url(&resource_url(image))
+    }
+
     /// Whether the filter has no condition.
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
+    }
+}
+
+impl From<OccurrenceFilter> for String {
+    fn from(f: OccurrenceFilter) -> String {
+        f.to_string()
     }
 }
 
@@ -95,6 +106,17 @@ mod tests {
         assert_eq!(
             f.to_string(),
             r#"kind="DISCOVERY" AND noteName="projects/goog-analysis/notes/PACKAGE_VULNERABILITY" AND resourceUrl="https://x/\"y\\""#
+        );
+        let image: DockerImageName =
+            "projects/my-project/locations/europe-west1/repositories/r/dockerImages/team%2Fapp@sha256:\
+             2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+                .parse()
+                .unwrap();
+        let s: String = OccurrenceFilter::new().image(&image).into();
+        assert_eq!(
+            s,
+            "resourceUrl=\"https://europe-west1-docker.pkg.dev/my-project/r/team/app@sha256:\
+             2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae\""
         );
     }
 }

@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use gar_core::protojson::Timestamp;
+use gar_proto::google::devtools::containeranalysis::v1::VulnerabilityOccurrencesSummary;
 use gar_proto::grafeas::v1::discovery_occurrence::AnalysisStatus;
 use gar_proto::grafeas::v1::occurrence::Details;
 use gar_proto::grafeas::v1::version::VersionKind;
@@ -246,7 +247,7 @@ impl VulnerabilityReport {
             .map(|s| (*s, Count::default()))
             .collect();
         let mut findings = Vec::new();
-        let mut scan = None;
+        let mut scan: Option<(Option<gar_proto::wkt::Timestamp>, Scan)> = None;
         let mut sbom_references = Vec::new();
         for occ in occurrences
             .iter()
@@ -297,10 +298,15 @@ impl VulnerabilityReport {
                     });
                 }
                 Some(Details::Discovery(d)) => {
-                    scan = Some(Scan {
-                        status: ScanStatus::from_proto(d.analysis_status),
-                        last_scan_time: d.last_scan_time.and_then(|t| t.to_core()),
-                    });
+                    // Several DISCOVERY occurrences: the latest update wins.
+                    let updated = occ.update_time.or(occ.create_time);
+                    if scan.as_ref().is_none_or(|(at, _)| updated >= *at) {
+                        let s = Scan {
+                            status: ScanStatus::from_proto(d.analysis_status),
+                            last_scan_time: d.last_scan_time.and_then(|t| t.to_core()),
+                        };
+                        scan = Some((updated, s));
+                    }
                 }
                 Some(Details::SbomReference(s)) => {
                     if let Some(pred) = s.payload.as_ref().and_then(|p| p.predicate.as_ref()) {
@@ -321,7 +327,7 @@ impl VulnerabilityReport {
         findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.cve.cmp(&b.cve)));
         Self {
             resource_uri: resource_uri.to_owned(),
-            scan,
+            scan: scan.map(|(_, s)| s),
             counts,
             findings,
             sbom_references,
@@ -341,9 +347,80 @@ impl VulnerabilityReport {
         })
     }
 
+    /// The counts in the shape of the vulnerability summary's, to compare them.
+    pub fn resource_counts(&self) -> ResourceCounts {
+        ResourceCounts {
+            counts: self.counts.clone(),
+            total: self.total(),
+        }
+    }
+
     /// The most serious severity found, if any.
     pub fn worst(&self) -> Option<Severity> {
         self.findings.first().map(|f| f.severity)
+    }
+}
+
+/// The vulnerability counts of one resource in a [`Summary`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceCounts {
+    /// By effective severity (each of [`Severity::RANKED`] present, zero included).
+    pub counts: BTreeMap<Severity, Count>,
+    /// Over every severity (the API's `SEVERITY_UNSPECIFIED` row).
+    pub total: Count,
+}
+
+impl Default for ResourceCounts {
+    fn default() -> Self {
+        Self {
+            counts: Severity::RANKED
+                .iter()
+                .map(|s| (*s, Count::default()))
+                .collect(),
+            total: Count::default(),
+        }
+    }
+}
+
+impl ResourceCounts {
+    /// The count for `severity` (zero when none).
+    pub fn count(&self, severity: Severity) -> Count {
+        self.counts.get(&severity).copied().unwrap_or_default()
+    }
+}
+
+/// The vulnerability summary of a project (or of the resources its filter
+/// selects): counts by resource and severity, with how many are fixable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Counts by resource URI.
+    pub resources: BTreeMap<String, ResourceCounts>,
+}
+
+impl Summary {
+    /// Reads the API's rows: one per resource and severity, and one with
+    /// `SEVERITY_UNSPECIFIED` holding the resource's totals.
+    pub fn from_proto(summary: &VulnerabilityOccurrencesSummary) -> Self {
+        let mut resources: BTreeMap<String, ResourceCounts> = BTreeMap::new();
+        for row in &summary.counts {
+            let count = Count {
+                total: u64::try_from(row.total_count).unwrap_or(0),
+                fixable: u64::try_from(row.fixable_count).unwrap_or(0),
+            };
+            let entry = resources.entry(row.resource_uri.clone()).or_default();
+            match Severity::from_proto(row.severity) {
+                Severity::Unspecified => entry.total = count,
+                s => {
+                    entry.counts.insert(s, count);
+                }
+            }
+        }
+        Self { resources }
+    }
+
+    /// The counts of `resource_uri`, if it has any vulnerability.
+    pub fn resource(&self, resource_uri: &str) -> Option<&ResourceCounts> {
+        self.resources.get(resource_uri)
     }
 }
 
@@ -491,6 +568,61 @@ mod tests {
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["findings"][0]["severity"], "CRITICAL");
         assert_eq!(json["scan"]["status"], "FINISHED");
+    }
+
+    #[test]
+    fn summary_rows_and_report_counts_agree() {
+        use gar_proto::google::devtools::containeranalysis::v1::vulnerability_occurrences_summary::FixableTotalByDigest;
+        let occurrences = vec![
+            vuln("CVE-2", 3, 5, Some("3.0.2")),
+            vuln("CVE-1", 4, 0, None),
+            vuln("CVE-3", 2, 2, Some("3.0.9")),
+        ];
+        let report = VulnerabilityReport::from_occurrences(URI, &occurrences);
+        let row = |severity: i32, fixable: i64, total: i64| FixableTotalByDigest {
+            resource_uri: URI.into(),
+            severity,
+            fixable_count: fixable,
+            total_count: total,
+        };
+        let proto = VulnerabilityOccurrencesSummary {
+            counts: vec![row(5, 1, 1), row(4, 0, 1), row(2, 1, 1), row(0, 2, 3)],
+        };
+        let summary = Summary::from_proto(&proto);
+        assert_eq!(summary.resource(URI), Some(&report.resource_counts()));
+        assert_eq!(summary.resource("other"), None);
+        assert_eq!(
+            summary.resource(URI).unwrap().total,
+            Count {
+                total: 3,
+                fixable: 2
+            }
+        );
+    }
+
+    #[test]
+    fn the_latest_discovery_gives_the_scan() {
+        let discovery = |status: AnalysisStatus, updated: i64| Occurrence {
+            resource_uri: URI.into(),
+            kind: NoteKind::Discovery as i32,
+            update_time: Some(gar_proto::wkt::Timestamp {
+                seconds: updated,
+                nanos: 0,
+            }),
+            details: Some(Details::Discovery(DiscoveryOccurrence {
+                analysis_status: status as i32,
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let r = VulnerabilityReport::from_occurrences(
+            URI,
+            &[
+                discovery(AnalysisStatus::FinishedSuccess, 20),
+                discovery(AnalysisStatus::Pending, 10),
+            ],
+        );
+        assert_eq!(r.scan.unwrap().status, ScanStatus::Finished);
     }
 
     #[test]
