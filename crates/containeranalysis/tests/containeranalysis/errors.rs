@@ -256,3 +256,29 @@ async fn failures_below_grpc_keep_the_transports_kind() {
         .unwrap_err();
     assert!(e.is_configuration(), "{e}");
 }
+
+#[tokio::test]
+async fn a_call_timeout_ends_a_slow_call_over_both_protocols() {
+    let emu = start().await;
+    for protocol in PROTOCOLS {
+        let op = operation(protocol);
+        emu.add_fault(FaultRule::delay_ms(400).operation(op).times(1))
+            .unwrap();
+        let client = client_with(&emu, protocol, transport(DEMO_TOKEN, None));
+        let e = client
+            .list_occurrences(&project())
+            .with_timeout(std::time::Duration::from_millis(50))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Timeout, "{protocol:?}: {e}");
+        // The next call is on time.
+        let page = client
+            .list_occurrences(&project())
+            .with_timeout(std::time::Duration::from_secs(10))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.occurrences.len(), 17);
+    }
+}
