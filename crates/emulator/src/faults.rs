@@ -106,7 +106,9 @@ impl FaultRule {
         }
     }
 
-    /// Matches only this operation pattern.
+    /// Matches only this operation pattern (a glob over the router's operation names:
+    /// `oci.*` operations such as `oci.blob.get`, `oci.token`, `oauth.token`,
+    /// `metadata.token`, `rest`, `grpc`, `analysis.rest`).
     pub fn operation(mut self, pattern: &str) -> Self {
         self.operation = Some(pattern.to_owned());
         self

@@ -5,14 +5,14 @@
 //!
 //! | request | surface | module |
 //! | --- | --- | --- |
-//! | `content-type: application/grpc*` | Container Analysis / Grafeas over gRPC (issue F) | `analysis` |
+//! | `content-type: application/grpc*` | Container Analysis / Grafeas over gRPC | `analysis` |
 //! | `/_emulator/...` | admin (loopback only) | `admin` |
 //! | `/token`, `/oauth2/v4/token` | OAuth2 token endpoint | `identity::endpoints` |
 //! | `/computeMetadata/...`, `/` with `Metadata-Flavor` | metadata server | `identity::endpoints` |
 //! | `/v2/token` | Docker token endpoint | `identity::endpoints` |
 //! | `/v2/...` | Docker/OCI Distribution | `oci` |
-//! | `/v1/projects/{p}[/locations/{l}]/{occurrences,notes}...` | Container Analysis REST (issue F) | `analysis` |
-//! | `/v1/...` | Artifact Registry REST v1 (issue E) | `rest` |
+//! | `/v1/projects/{p}[/locations/{l}]/{occurrences,notes}...` | Container Analysis REST | `analysis` |
+//! | `/v1/...` | Artifact Registry REST v1 | `rest` |
 //!
 //! A new surface adds a [`Route`] variant, a line in [`classify`] and an arm in
 //! [`dispatch`]; faults, logging and the admin surface then apply to it unchanged.
@@ -54,7 +54,7 @@ impl Ctx {
 pub(crate) enum Route {
     /// `/_emulator/...`.
     Admin,
-    /// A gRPC call (Container Analysis, issue F).
+    /// A gRPC call (Container Analysis).
     Grpc,
     /// The OAuth2 token endpoint.
     OAuthToken,
@@ -67,9 +67,9 @@ pub(crate) enum Route {
     DockerToken,
     /// The OCI Distribution API.
     Oci(oci::Route),
-    /// The Artifact Registry REST API (issue E).
+    /// The Artifact Registry REST API.
     Rest,
-    /// The Container Analysis REST API (issue F).
+    /// The Container Analysis REST API.
     AnalysisRest,
     /// Anything else.
     NotFound,

@@ -5,7 +5,7 @@
 //! Every surface's handlers are plain functions over [`State`]. The resource
 //! tree ([`Registry`]) is plain data behind one lock, never held across an
 //! `await`; it is what persistence saves. The Artifact Registry REST surface
-//! (issue E) reads and writes the same tree: a docker image is a package whose
+//! reads and writes the same tree: a docker image is a package whose
 //! versions are manifest digests, so `dockerImages`, `packages`, `versions` and
 //! `tags` are views of what the OCI surface writes, and the reverse.
 
@@ -132,7 +132,7 @@ pub(crate) struct Repository {
     /// Packages by id (docker: image paths).
     #[serde(default)]
     pub packages: BTreeMap<String, Package>,
-    /// Files by id (generic and language formats; issue E).
+    /// Files by id (generic and language formats).
     #[serde(default)]
     pub files: BTreeMap<String, FileRecord>,
     /// Blobs linked into this repository: digest -> size.
@@ -210,12 +210,12 @@ pub(crate) struct ManifestInfo {
     pub children: Vec<Digest>,
     /// Sum of the manifest, config and layer sizes.
     pub image_size: u64,
-    /// Platforms of the children of an index (`imageManifests` of issue E).
+    /// Platforms of the children of an index (`imageManifests`).
     #[serde(default)]
     pub platforms: Vec<serde_json::Value>,
 }
 
-/// A file of a non-docker repository (issue E fills these).
+/// A file of a non-docker repository.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct FileRecord {
@@ -500,7 +500,7 @@ pub(crate) struct State {
     pub clock: Clock,
     /// Runtime state of the Artifact Registry REST surface (operations).
     pub rest: crate::rest::RestState,
-    /// Container Analysis and Grafeas: notes, occurrences, scans (issue F).
+    /// Container Analysis and Grafeas: notes, occurrences, scans.
     pub analysis: crate::analysis::Analysis,
     /// Keeps the temporary data dir alive when there is no `--data-dir`.
     pub _temp: Option<TempDir>,
