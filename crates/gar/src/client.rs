@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use gar_artifactregistry::PollingPolicy;
 use gar_auth::{
     ApplicationDefault, CachedTokenProvider, Credentials as FileCredentials, SecretString,
     StaticToken, TokenProvider,
 };
 use gar_core::endpoints::Endpoints;
+use gar_core::endpoints::Surface;
 use gar_core::error::ErrorKind;
 use gar_core::ids::ProjectId;
 use gar_core::location::Location;
@@ -112,6 +114,7 @@ pub struct ClientBuilder {
     concurrency: Concurrency,
     user_agent: Option<String>,
     recording: Option<Recording>,
+    polling: Option<PollingPolicy>,
     env: EnvLookup,
 }
 
@@ -145,6 +148,7 @@ impl Default for ClientBuilder {
             concurrency: Concurrency::default(),
             user_agent: None,
             recording: None,
+            polling: None,
             env: Arc::new(|name| std::env::var(name).ok()),
         }
     }
@@ -237,10 +241,19 @@ impl ClientBuilder {
         self
     }
 
-    /// A product token added to the `User-Agent` (`my-tool/1.2`).
+    /// A product token naming the tool built on gar (`my-tool/1.2`), kept on the
+    /// client ([`Client::user_agent`]). The transport does not yet send it in a
+    /// `User-Agent` header.
     #[must_use]
     pub fn user_agent(mut self, product: impl Into<String>) -> Self {
         self.user_agent = Some(product.into());
+        self
+    }
+
+    /// How long-running operations (deletes, repository creation) are polled.
+    #[must_use]
+    pub fn polling(mut self, polling: PollingPolicy) -> Self {
+        self.polling = Some(polling);
         self
     }
 
@@ -347,9 +360,9 @@ impl ClientBuilder {
             None => base,
         };
         Ok(Client {
+            project,
+            location,
             inner: Arc::new(Inner {
-                project,
-                location,
                 endpoints,
                 emulator,
                 transport,
@@ -358,6 +371,7 @@ impl ClientBuilder {
                 user_agent: self.user_agent,
                 recorder,
                 recording: self.recording,
+                polling: self.polling.unwrap_or_default(),
             }),
         })
     }
@@ -422,8 +436,6 @@ fn normalize_emulator(host: &str) -> String {
 }
 
 struct Inner {
-    project: Option<ProjectId>,
-    location: Option<Location>,
     endpoints: Endpoints,
     emulator: Option<String>,
     transport: Transport,
@@ -432,6 +444,7 @@ struct Inner {
     user_agent: Option<String>,
     recorder: Option<Recorder>,
     recording: Option<Recording>,
+    polling: PollingPolicy,
 }
 
 /// The gar client: one cheap-to-clone handle over one transport (connections,
@@ -449,14 +462,16 @@ struct Inner {
 /// ```
 #[derive(Clone)]
 pub struct Client {
+    project: Option<ProjectId>,
+    location: Option<Location>,
     inner: Arc<Inner>,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("project", &self.inner.project)
-            .field("location", &self.inner.location)
+            .field("project", &self.project)
+            .field("location", &self.location)
             .field("endpoints", &self.inner.endpoints)
             .field("authenticated", &self.inner.credentials.is_some())
             .finish_non_exhaustive()
@@ -471,7 +486,7 @@ impl Client {
 
     /// The default project, if one was set.
     pub fn project(&self) -> Option<&ProjectId> {
-        self.inner.project.as_ref()
+        self.project.as_ref()
     }
 
     /// The default project, or an error that says how to set one.
@@ -486,7 +501,7 @@ impl Client {
 
     /// The default location, if one was set.
     pub fn location(&self) -> Option<&Location> {
-        self.inner.location.as_ref()
+        self.location.as_ref()
     }
 
     /// The default location, or an error that says how to set one.
@@ -497,6 +512,49 @@ impl Client {
                 "no location given: set one with Client::builder().location(..) or pass it to the call",
             )
         })
+    }
+
+    /// The same client (sharing connections, credentials and breakers) with
+    /// another default project; fails on a malformed id before any call.
+    pub fn with_project(&self, project: &str) -> Result<Self> {
+        let mut c = self.clone();
+        c.project = Some(project.parse()?);
+        Ok(c)
+    }
+
+    /// The same client with another default location; fails on an unknown
+    /// location before any call.
+    pub fn with_location(&self, location: &str) -> Result<Self> {
+        let mut c = self.clone();
+        c.location = Some(location.parse()?);
+        Ok(c)
+    }
+
+    /// The same client with `location` as its default location.
+    pub fn at(&self, location: &Location) -> Self {
+        let mut c = self.clone();
+        c.location = Some(location.clone());
+        c
+    }
+
+    /// The Artifact Registry REST client for resources in `location` (the
+    /// regional API host with [`Endpoints::regional`], else the global one or
+    /// the emulator), over this client's transport.
+    pub fn api(&self, location: &Location) -> Result<gar_artifactregistry::Client> {
+        let url = self
+            .inner
+            .endpoints
+            .url(Surface::ArtifactRegistry, location);
+        gar_artifactregistry::Client::builder()
+            .transport(self.inner.transport.clone())
+            .endpoint(url.to_string())
+            .polling(self.inner.polling.clone())
+            .build()
+    }
+
+    /// How long-running operations are polled.
+    pub fn polling(&self) -> &PollingPolicy {
+        &self.inner.polling
     }
 
     /// Where each surface is served.

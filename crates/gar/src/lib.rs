@@ -20,13 +20,19 @@
 //! ```
 
 mod client;
+pub mod locations;
+mod resolve;
+pub mod services;
 
 pub use client::{
     CLOUD_PLATFORM_SCOPE, Client, ClientBuilder, Concurrency, Credentials, EMULATOR_HOST_ENV,
     EMULATOR_TOKEN_ENV, Recording,
 };
+pub use gar_artifactregistry::{self as artifactregistry, PollingPolicy, model};
 pub use gar_auth::{SecretString, TokenProvider};
 pub use gar_core::{Error, ErrorCategory, ErrorKind, Result};
+pub use locations::{Across, LocationFailure, Locations, Served};
+pub use services::{DockerImages, Files, Packages, Repositories, Tags, Versions};
 
 /// Names, ids and references (re-exported from `gar-core`).
 pub mod names {

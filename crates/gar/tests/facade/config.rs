@@ -1,20 +1,9 @@
-//! The facade against the emulator over loopback: configuration, credentials,
-//! the emulator switch, and errors before any call.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-use std::collections::HashMap;
+//! Configuration, credentials, the emulator switch, and errors before any call.
 
 use gar::{Client, Credentials, ErrorKind, Recording, SecretString};
-use gar_emulator::{Emulator, EmulatorHandle, Seed, seed};
+use gar_emulator::seed;
 
-async fn emulator() -> EmulatorHandle {
-    Emulator::builder()
-        .seed(Seed::demo())
-        .start()
-        .await
-        .unwrap()
-}
+use crate::common::{emulator, env};
 
 /// `GET /v2/` through the client's transport.
 async fn ping(client: &Client) -> u16 {
@@ -29,13 +18,6 @@ async fn ping(client: &Client) -> u16 {
         .unwrap()
         .status()
         .as_u16()
-}
-
-fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
 }
 
 #[tokio::test]

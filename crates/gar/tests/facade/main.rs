@@ -1,0 +1,8 @@
+//! The facade against the emulator over loopback.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod config;
+mod locations;
+mod services;
