@@ -115,6 +115,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     recording: Option<Recording>,
     polling: Option<PollingPolicy>,
+    analysis_protocol: gar_containeranalysis::Protocol,
     env: EnvLookup,
 }
 
@@ -149,6 +150,7 @@ impl Default for ClientBuilder {
             user_agent: None,
             recording: None,
             polling: None,
+            analysis_protocol: gar_containeranalysis::Protocol::default(),
             env: Arc::new(|name| std::env::var(name).ok()),
         }
     }
@@ -254,6 +256,13 @@ impl ClientBuilder {
     #[must_use]
     pub fn polling(mut self, polling: PollingPolicy) -> Self {
         self.polling = Some(polling);
+        self
+    }
+
+    /// How Container Analysis is called: gRPC (the default) or REST.
+    #[must_use]
+    pub fn analysis_protocol(mut self, protocol: gar_containeranalysis::Protocol) -> Self {
+        self.analysis_protocol = protocol;
         self
     }
 
@@ -372,6 +381,7 @@ impl ClientBuilder {
                 recorder,
                 recording: self.recording,
                 polling: self.polling.unwrap_or_default(),
+                analysis_protocol: self.analysis_protocol,
             }),
         })
     }
@@ -445,6 +455,7 @@ struct Inner {
     recorder: Option<Recorder>,
     recording: Option<Recording>,
     polling: PollingPolicy,
+    analysis_protocol: gar_containeranalysis::Protocol,
 }
 
 /// The gar client: one cheap-to-clone handle over one transport (connections,
@@ -550,6 +561,11 @@ impl Client {
             .endpoint(url.to_string())
             .polling(self.inner.polling.clone())
             .build()
+    }
+
+    /// How Container Analysis is called.
+    pub fn analysis_protocol(&self) -> gar_containeranalysis::Protocol {
+        self.inner.analysis_protocol
     }
 
     /// How long-running operations are polled.

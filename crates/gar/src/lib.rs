@@ -19,18 +19,23 @@
 //! # let _ = client; Ok(()) }
 //! ```
 
+pub mod analysis;
 mod client;
 pub mod locations;
 mod resolve;
 pub mod services;
 
+pub use analysis::{ImageReport, ImageSummary, Platform, Protocol};
 pub use client::{
     CLOUD_PLATFORM_SCOPE, Client, ClientBuilder, Concurrency, Credentials, EMULATOR_HOST_ENV,
     EMULATOR_TOKEN_ENV, Recording,
 };
 pub use gar_artifactregistry::{self as artifactregistry, PollingPolicy, model};
 pub use gar_auth::{SecretString, TokenProvider};
+pub use gar_containeranalysis::{self as containeranalysis, report};
 pub use gar_core::{Error, ErrorCategory, ErrorKind, Result};
+/// Grafeas v1 messages (notes, occurrences), for creating and reading them.
+pub use gar_proto::grafeas;
 pub use locations::{Across, LocationFailure, Locations, Served};
 pub use services::{DockerImages, Files, Packages, Repositories, Tags, Versions};
 
