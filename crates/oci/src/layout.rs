@@ -22,8 +22,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
+use bytes::Bytes;
 use gar_core::Error;
 use gar_core::error::ErrorKind;
 use gar_core::ids::Digest;
@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
 use crate::digest::DigestHasher;
+use crate::fsio::{FileSink, io_error, temp_path};
 use crate::manifest::{Descriptor, ImageIndex, media_types};
 
 /// The annotation that names a manifest of a layout (`org.opencontainers.image.ref.name`).
@@ -38,10 +39,6 @@ pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 /// The layout version written to `oci-layout`.
 const LAYOUT_VERSION: &str = "1.0.0";
-
-fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::new(ErrorKind::Io, format!("{what} {}: {e}", path.display())).with_source(e)
-}
 
 /// An OCI image-layout directory.
 #[derive(Debug, Clone)]
@@ -157,24 +154,15 @@ impl Layout {
 
     /// Starts writing the blob `digest`; see [`BlobWriter`].
     pub async fn begin_blob(&self, digest: &Digest) -> Result<BlobWriter, Error> {
-        let dir = self.root.join("blobs").join(digest.algorithm().name());
-        tokio::fs::create_dir_all(&dir)
+        let sink = FileSink::create(self.blob_path(digest), digest.clone()).await?;
+        Ok(BlobWriter { sink, size: None })
+    }
+
+    /// Whether the blob of `descriptor` is present with the size it declares.
+    pub async fn has_descriptor(&self, descriptor: &Descriptor) -> bool {
+        tokio::fs::metadata(self.blob_path(&descriptor.digest))
             .await
-            .map_err(|e| io_error("could not create", &dir, e))?;
-        let temp = temp_path(&dir, digest.hex());
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .await
-            .map_err(|e| io_error("could not create", &temp, e))?;
-        Ok(BlobWriter {
-            file: Some(file),
-            temp: Some(temp),
-            target: self.blob_path(digest),
-            expected: digest.clone(),
-            hasher: Some(DigestHasher::for_digest(digest)),
-        })
+            .is_ok_and(|m| m.is_file() && m.len() == descriptor.size)
     }
 
     /// Writes a whole (small) blob, verified, and returns its path.
@@ -294,79 +282,46 @@ fn empty_index() -> ImageIndex {
     }
 }
 
-/// A unique temporary path beside the final one (`.{name}.{pid}.{n}.partial`).
-fn temp_path(dir: &Path, name: &str) -> PathBuf {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    dir.join(format!(".{name}.{}.{n}.partial", std::process::id()))
-}
-
-/// A blob being written: bytes go to a temporary file and into a hasher; `commit`
-/// verifies the digest and moves the file into place. Dropping it without a commit
-/// (or a failed commit) removes the temporary file.
+/// A blob being written: bytes go to a temporary file (written and hashed on a
+/// blocking thread, so that receiving and writing overlap); `commit` verifies the
+/// digest and moves the file into place. Dropping it without a commit (or a
+/// failed commit) removes the temporary file.
 #[derive(Debug)]
 pub struct BlobWriter {
-    file: Option<tokio::fs::File>,
-    temp: Option<PathBuf>,
-    target: PathBuf,
-    expected: Digest,
-    hasher: Option<DigestHasher>,
+    sink: FileSink,
+    size: Option<u64>,
 }
 
 impl BlobWriter {
+    /// Also checks, on commit, that exactly `size` bytes were written.
+    #[must_use]
+    pub fn with_size(mut self, size: u64) -> Self {
+        self.size = Some(size);
+        self
+    }
+
     /// Appends bytes.
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let (Some(file), Some(hasher)) = (self.file.as_mut(), self.hasher.as_mut()) else {
-            return Err(Error::new(
-                ErrorKind::Io,
-                "the blob writer was already finished",
-            ));
-        };
-        hasher.update(bytes);
-        file.write_all(bytes)
-            .await
-            .map_err(|e| io_error("could not write", &self.target, e))
+        self.sink.write(Bytes::copy_from_slice(bytes)).await
+    }
+
+    /// Appends bytes without copying them.
+    pub async fn write_bytes(&mut self, bytes: Bytes) -> Result<(), Error> {
+        self.sink.write(bytes).await
     }
 
     /// How many bytes were written so far.
     pub fn written(&self) -> u64 {
-        self.hasher.as_ref().map_or(0, DigestHasher::bytes)
+        self.sink.written()
     }
 
-    /// Verifies the digest and moves the blob into place; returns its path.
-    pub async fn commit(mut self) -> Result<PathBuf, Error> {
-        let (Some(mut file), Some(hasher), Some(temp)) =
-            (self.file.take(), self.hasher.take(), self.temp.clone())
-        else {
-            return Err(Error::new(
-                ErrorKind::Io,
-                "the blob writer was already finished",
-            ));
-        };
-        let flushed = async {
-            file.flush().await?;
-            file.sync_all().await
-        }
-        .await;
-        drop(file);
-        if let Err(e) = flushed {
-            return Err(io_error("could not write", &self.target, e));
-        }
-        hasher.verify(&self.expected)?;
-        tokio::fs::rename(&temp, &self.target)
-            .await
-            .map_err(|e| io_error("could not move into place", &self.target, e))?;
-        self.temp = None;
-        Ok(self.target.clone())
+    pub(crate) fn into_sink(self) -> FileSink {
+        self.sink
     }
-}
 
-impl Drop for BlobWriter {
-    fn drop(&mut self) {
-        if let Some(temp) = self.temp.take() {
-            // Synchronous removal: Drop cannot await, and the file is small to unlink.
-            let _ = std::fs::remove_file(temp);
-        }
+    /// Verifies the digest (and size) and moves the blob into place; returns its path.
+    pub async fn commit(self) -> Result<PathBuf, Error> {
+        self.sink.commit(self.size).await
     }
 }
 

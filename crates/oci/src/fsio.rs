@@ -1,0 +1,421 @@
+//! File I/O off the async runtime, in short blocking tasks: a sink that hashes
+//! and writes a blob in batches while the next batch arrives, and a stream that
+//! reads a byte range of a file one piece ahead of the network.
+//!
+//! Both hold at most a few small buffers, whatever the file's size, and no
+//! blocking task outlives one batch (so a paused test clock still advances
+//! while a transfer waits for a retry).
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use gar_core::Error;
+use gar_core::error::ErrorKind;
+use gar_core::ids::Digest;
+use tokio::task::JoinHandle;
+
+use crate::digest::DigestHasher;
+
+/// Bytes gathered before a write batch goes to a blocking task.
+const SINK_BATCH: usize = 512 * 1024;
+
+/// Size of one read of a file source.
+pub(crate) const READ_CHUNK: usize = 256 * 1024;
+
+pub(crate) fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("{what} {}: {e}", path.display())).with_source(e)
+}
+
+/// A unique temporary path beside the final one (`.{name}.{pid}.{n}.partial`).
+pub(crate) fn temp_path(dir: &Path, name: &str) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!(".{name}.{}.{n}.partial", std::process::id()))
+}
+
+fn stopped(e: &tokio::task::JoinError) -> std::io::Error {
+    std::io::Error::other(format!("a file task stopped: {e}"))
+}
+
+/// The file and the hash of what was written to it.
+struct Writing {
+    file: std::fs::File,
+    hasher: DigestHasher,
+}
+
+/// Writes a blob to a temporary file, hashing it on the way, in batches handed
+/// to short blocking tasks (one in flight while the next gathers);
+/// [`commit`](Self::commit) verifies the digest (and size, when known) and
+/// renames the file into place. Dropped or failed, it removes the file.
+pub(crate) struct FileSink {
+    idle: Option<Writing>,
+    inflight: Option<JoinHandle<std::io::Result<Writing>>>,
+    pending: Vec<Bytes>,
+    pending_len: usize,
+    temp: Option<PathBuf>,
+    target: PathBuf,
+    expected: Digest,
+    queued: u64,
+}
+
+impl std::fmt::Debug for FileSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileSink")
+            .field("target", &self.target)
+            .field("expected", &self.expected)
+            .field("queued", &self.queued)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileSink {
+    /// Creates the temporary file beside `target`.
+    pub(crate) async fn create(target: PathBuf, expected: Digest) -> Result<Self, Error> {
+        let dir = target
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let name = target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("blob")
+            .to_owned();
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| io_error("could not create", &dir, e))?;
+        let temp = temp_path(&dir, &name);
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .await
+            .map_err(|e| io_error("could not create", &temp, e))?
+            .into_std()
+            .await;
+        Ok(Self {
+            idle: Some(Writing {
+                file,
+                hasher: DigestHasher::for_digest(&expected),
+            }),
+            inflight: None,
+            pending: Vec::new(),
+            pending_len: 0,
+            temp: Some(temp),
+            target,
+            expected,
+            queued: 0,
+        })
+    }
+
+    /// Appends bytes (written once a batch has gathered).
+    pub(crate) async fn write(&mut self, bytes: Bytes) -> Result<(), Error> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.queued += bytes.len() as u64;
+        self.pending_len += bytes.len();
+        self.pending.push(bytes);
+        if self.pending_len >= SINK_BATCH {
+            self.flush_batch().await?;
+        }
+        Ok(())
+    }
+
+    /// Bytes accepted so far.
+    pub(crate) fn written(&self) -> u64 {
+        self.queued
+    }
+
+    /// Waits for the batch in flight, if any; the writer is idle afterwards.
+    async fn settle(&mut self) -> Result<(), Error> {
+        if let Some(task) = self.inflight.take() {
+            let w = task
+                .await
+                .map_err(|e| stopped(&e))
+                .and_then(|r| r)
+                .map_err(|e| io_error("could not write", &self.target, e))?;
+            self.idle = Some(w);
+        }
+        Ok(())
+    }
+
+    /// Hands the gathered bytes to a blocking task.
+    async fn flush_batch(&mut self) -> Result<(), Error> {
+        self.settle().await?;
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let Some(mut w) = self.idle.take() else {
+            return Err(Error::new(
+                ErrorKind::Io,
+                "the blob writer was already finished",
+            ));
+        };
+        let batch = std::mem::take(&mut self.pending);
+        self.pending_len = 0;
+        self.inflight = Some(tokio::task::spawn_blocking(move || {
+            for b in &batch {
+                w.hasher.update(b);
+                w.file.write_all(b)?;
+            }
+            Ok(w)
+        }));
+        Ok(())
+    }
+
+    /// Verifies the digest (and `size`, when given) and moves the file into
+    /// place; returns its path.
+    pub(crate) async fn commit(mut self, size: Option<u64>) -> Result<PathBuf, Error> {
+        self.flush_batch().await?;
+        self.settle().await?;
+        let Some(w) = self.idle.take() else {
+            return Err(Error::new(
+                ErrorKind::Io,
+                "the blob writer was already finished",
+            ));
+        };
+        let synced = tokio::task::spawn_blocking(move || {
+            let mut w = w;
+            w.file.flush()?;
+            w.file.sync_all()?;
+            Ok::<_, std::io::Error>(w.hasher)
+        })
+        .await
+        .map_err(|e| stopped(&e))
+        .and_then(|r| r)
+        .map_err(|e| io_error("could not write", &self.target, e))?;
+        let bytes = synced.bytes();
+        let digest = synced.finish();
+        if digest != self.expected {
+            return Err(Error::new(
+                ErrorKind::BlobDigestMismatch,
+                format!(
+                    "the {bytes} bytes received hash to {digest}, not to the expected {}; nothing was kept, retry the transfer",
+                    self.expected
+                ),
+            ));
+        }
+        if let Some(size) = size
+            && size != bytes
+        {
+            return Err(Error::new(
+                ErrorKind::BlobDigestMismatch,
+                format!(
+                    "{} has {bytes} bytes, not the {size} its descriptor says; nothing was kept",
+                    self.expected
+                ),
+            ));
+        }
+        let Some(temp) = self.temp.clone() else {
+            return Err(Error::new(
+                ErrorKind::Io,
+                "the blob writer was already finished",
+            ));
+        };
+        tokio::fs::rename(&temp, &self.target)
+            .await
+            .map_err(|e| io_error("could not move into place", &self.target, e))?;
+        self.temp = None;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        // A batch still in flight writes into an unlinked file, which is fine on
+        // the platforms gar supports.
+        if let Some(temp) = self.temp.take() {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}
+
+/// Reads one piece of at most `len` bytes; `None` once the range is done.
+fn read_piece(file: &mut std::fs::File, path: &Path, left: u64) -> Result<Bytes, Error> {
+    let want = usize::try_from(left).unwrap_or(READ_CHUNK).min(READ_CHUNK);
+    let mut buf = BytesMut::zeroed(want);
+    let mut filled = 0;
+    while filled < want {
+        let Some(rest) = buf.get_mut(filled..) else {
+            break;
+        };
+        let n = file
+            .read(rest)
+            .map_err(|e| io_error("could not read", path, e))?;
+        if n == 0 {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "{} ended {left} bytes early (it changed while being read?)",
+                    path.display()
+                ),
+            ));
+        }
+        filled += n;
+    }
+    buf.truncate(filled);
+    Ok(buf.freeze())
+}
+
+type Piece = (std::fs::File, Result<Bytes, Error>);
+
+/// Starts reading the next piece of `path` in a blocking task.
+fn next_piece(
+    file: Option<std::fs::File>,
+    path: PathBuf,
+    offset: u64,
+    left: u64,
+) -> JoinHandle<Result<Piece, Error>> {
+    tokio::task::spawn_blocking(move || {
+        let mut file = match file {
+            Some(f) => f,
+            None => {
+                let mut f =
+                    std::fs::File::open(&path).map_err(|e| io_error("could not open", &path, e))?;
+                f.seek(SeekFrom::Start(offset))
+                    .map_err(|e| io_error("could not read", &path, e))?;
+                f
+            }
+        };
+        let piece = read_piece(&mut file, &path, left);
+        Ok((file, piece))
+    })
+}
+
+/// `len` bytes of `path` from `offset`, read in [`READ_CHUNK`] pieces by short
+/// blocking tasks, one piece ahead of the consumer. A file shorter than that
+/// ends the stream with an error.
+pub(crate) fn file_stream(
+    path: PathBuf,
+    offset: u64,
+    len: u64,
+) -> impl Stream<Item = Result<Bytes, Error>> + Send + 'static {
+    struct State {
+        path: PathBuf,
+        left: u64,
+        ahead: Option<JoinHandle<Result<Piece, Error>>>,
+        failed: bool,
+    }
+    let state = State {
+        ahead: (len > 0).then(|| next_piece(None, path.clone(), offset, len)),
+        path,
+        left: len,
+        failed: false,
+    };
+    futures_util::stream::unfold(state, |mut st| async move {
+        if st.failed {
+            return None;
+        }
+        let task = st.ahead.take()?;
+        let joined = task.await.map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("reading {} stopped: {e}", st.path.display()),
+            )
+        });
+        let (file, piece) = match joined.and_then(|r| r) {
+            Ok(p) => p,
+            Err(e) => {
+                st.failed = true;
+                return Some((Err(e), st));
+            }
+        };
+        match piece {
+            Ok(bytes) => {
+                st.left = st.left.saturating_sub(bytes.len() as u64);
+                if st.left > 0 {
+                    st.ahead = Some(next_piece(Some(file), st.path.clone(), 0, st.left));
+                }
+                Some((Ok(bytes), st))
+            }
+            Err(e) => {
+                st.failed = true;
+                Some((Err(e), st))
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::sha256;
+    use futures_util::TryStreamExt;
+
+    fn dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("gar-fsio-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[tokio::test]
+    async fn sink_commits_verified_and_cleans_up_otherwise() {
+        let d = dir("sink");
+        let data = vec![5u8; 700_000];
+        let digest = sha256(&data);
+        let target = d.join("blob");
+        let mut sink = FileSink::create(target.clone(), digest.clone())
+            .await
+            .unwrap();
+        for c in data.chunks(100_000) {
+            sink.write(Bytes::copy_from_slice(c)).await.unwrap();
+        }
+        assert_eq!(sink.written(), 700_000);
+        sink.commit(Some(700_000)).await.unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), data);
+
+        let other = d.join("other");
+        let mut sink = FileSink::create(other.clone(), digest.clone())
+            .await
+            .unwrap();
+        sink.write(Bytes::from_static(b"not it")).await.unwrap();
+        let err = sink.commit(None).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BlobDigestMismatch);
+        assert!(!other.exists());
+
+        let mut sink = FileSink::create(other.clone(), digest.clone())
+            .await
+            .unwrap();
+        sink.write(Bytes::copy_from_slice(&data)).await.unwrap();
+        let err = sink.commit(Some(1)).await.unwrap_err();
+        assert!(err.to_string().contains("not the 1"), "{err}");
+
+        let sink = FileSink::create(other.clone(), digest).await.unwrap();
+        drop(sink);
+        let names: Vec<_> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, vec!["blob".to_owned()], "only the committed blob");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[tokio::test]
+    async fn file_ranges_stream_in_pieces() {
+        let d = dir("stream");
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        let path = d.join("f");
+        std::fs::write(&path, &data).unwrap();
+        let chunks: Vec<Bytes> = file_stream(path.clone(), 1000, 600_000)
+            .try_collect()
+            .await
+            .unwrap();
+        assert!(chunks.iter().all(|c| c.len() <= READ_CHUNK));
+        let joined: Vec<u8> = chunks.concat();
+        assert_eq!(joined, data[1000..601_000]);
+        let err = file_stream(path.clone(), 999_000, 5000)
+            .try_collect::<Vec<Bytes>>()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("early"), "{err}");
+        let err = file_stream(d.join("missing"), 0, 1)
+            .try_collect::<Vec<Bytes>>()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}

@@ -1,0 +1,160 @@
+//! Registry authentication against the emulator: the challenge flow, the token
+//! cache, GAR's usernames, a Google token sent directly, refusals.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use gar_auth::{CachedTokenProvider, SecretString, StaticToken};
+use gar_core::ErrorKind;
+use gar_oci::RegistryAuth;
+
+use crate::common::*;
+
+async fn push_and_pull(emu: &gar_emulator::EmulatorHandle, auth: RegistryAuth, image: &str) {
+    let dir = TempDir::new("auth");
+    let (layout, m) = layout_with_image(&dir.join("src"), "v1", &[b"auth layer".to_vec()]).await;
+    let repo = registry(emu.url(), auth)
+        .repository(&format!("{REPO}/{image}"))
+        .unwrap();
+    let report = repo.push_image(&layout).send().await.unwrap();
+    assert_eq!(report.digest, *m.digest());
+    let got = repo.get_manifest("v1").send().await.unwrap();
+    assert_eq!(got.raw(), m.raw());
+}
+
+#[tokio::test]
+async fn the_challenge_yields_one_cached_token_per_repository_and_actions() {
+    let emu = emulator().await;
+    push_and_pull(&emu, google(), "cached").await;
+    let tokens = requests(&emu, "oci.token");
+    // The first call learns the challenge; one push token then covers every
+    // blob, manifest and the pull that follows.
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    assert!(
+        tokens[0]
+            .query
+            .contains("scope=repository%3Ademo-project%2Fdocker%2Fcached%3Apull%2Cpush"),
+        "{}",
+        tokens[0].query
+    );
+    assert_eq!(tokens[0].authorization.as_deref(), Some("Basic"));
+    let unauthorized: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == Some(401))
+        .collect();
+    assert_eq!(
+        unauthorized.len(),
+        1,
+        "only the first call is challenged: {unauthorized:?}"
+    );
+    assert_eq!(unauthorized[0].operation, "oci.ping");
+    assert!(
+        emu.requests()
+            .iter()
+            .filter(|r| r.operation.starts_with("oci.")
+                && r.operation != "oci.token"
+                && r.status != Some(401))
+            .all(|r| r.authorization.as_deref() == Some("Bearer"))
+    );
+}
+
+#[tokio::test]
+async fn a_google_token_can_be_sent_directly() {
+    let emu = emulator().await;
+    let auth =
+        RegistryAuth::google_direct(Arc::new(StaticToken::new(SecretString::new(DEMO_TOKEN))));
+    push_and_pull(&emu, auth, "direct").await;
+    assert!(requests(&emu, "oci.token").is_empty());
+    assert!(emu.requests().iter().all(|r| r.status != Some(401)));
+}
+
+#[tokio::test]
+async fn gar_usernames_oauth2accesstoken_json_key_and_json_key_base64() {
+    let emu = emulator().await;
+    let key = gar_emulator::seed::demo_service_account_key(&format!("{}/token", emu.url()));
+    push_and_pull(
+        &emu,
+        RegistryAuth::basic("oauth2accesstoken", SecretString::new(DEMO_TOKEN)),
+        "user-token",
+    )
+    .await;
+    push_and_pull(
+        &emu,
+        RegistryAuth::json_key(SecretString::new(key.clone())),
+        "json-key",
+    )
+    .await;
+    push_and_pull(
+        &emu,
+        RegistryAuth::json_key_base64(&SecretString::new(key)),
+        "json-key-b64",
+    )
+    .await;
+    assert_eq!(requests(&emu, "oci.token").len(), 3);
+}
+
+#[tokio::test]
+async fn refusals_are_authentication_or_authorization_errors() {
+    let emu = emulator().await;
+    // Anonymous: the registry hands out an anonymous token that covers nothing.
+    let anon = registry(emu.url(), RegistryAuth::anonymous())
+        .repository(&format!("{REPO}/hello"))
+        .unwrap();
+    let err = anon.get_manifest("latest").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TokenExpired, "{err}");
+    // A bad password: the token service refuses it.
+    let bad = registry(
+        emu.url(),
+        RegistryAuth::basic("oauth2accesstoken", SecretString::new("ya29.bogus")),
+    )
+    .repository(&format!("{REPO}/hello"))
+    .unwrap();
+    let err = bad.get_manifest("latest").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TokenRefreshFailed, "{err}");
+    assert!(err.is_authentication());
+    // A reader may pull but not push.
+    let viewer = registry(
+        emu.url(),
+        RegistryAuth::google(Arc::new(StaticToken::new(SecretString::new(VIEWER_TOKEN)))),
+    )
+    .repository(&format!("{REPO}/hello"))
+    .unwrap();
+    viewer.get_manifest("latest").send().await.unwrap();
+    let blob = b"viewer blob".to_vec();
+    let err = viewer
+        .upload_blob(
+            &gar_oci::digest::sha256(&blob),
+            blob.len() as u64,
+            gar_oci::BlobSource::bytes(blob),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_authorization() || err.is_authentication(), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_google_token_is_refreshed_once_at_the_realm() {
+    let emu = Arc::new(emulator().await);
+    let minting = Arc::new(Minting {
+        emu: emu.clone(),
+        principal: "user:demo@example.com".into(),
+        minted: AtomicU64::new(0),
+    });
+    let auth = RegistryAuth::google(Arc::new(CachedTokenProvider::new(minting.clone())));
+    let repo = registry(emu.url(), auth)
+        .repository(&format!("{REPO}/hello"))
+        .unwrap();
+    repo.get_manifest("latest").send().await.unwrap();
+    // Two hours later the Google token the cache holds has expired on the
+    // emulator's clock, as has the registry token.
+    advance_clock_blocking(emu.addr(), 7200);
+    repo.get_manifest("latest").send().await.unwrap();
+    assert_eq!(minting.minted.load(std::sync::atomic::Ordering::Relaxed), 2);
+    let statuses: Vec<Option<u16>> = requests(&emu, "oci.token")
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, vec![Some(200), Some(401), Some(200)]);
+}
