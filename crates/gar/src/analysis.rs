@@ -133,16 +133,7 @@ impl ImageReport {
                     Ok(name) => counts(&analysis, &project, &name).await,
                     Err(e) => Err(e),
                 };
-                let platforms = image
-                    .image_manifests
-                    .iter()
-                    .map(|m| Platform {
-                        os: m.os.clone(),
-                        architecture: m.architecture.clone(),
-                        variant: m.variant.clone(),
-                        digest: m.digest.clone(),
-                    })
-                    .collect();
+                let platforms = platforms(&image);
                 ImageSummary {
                     image,
                     platforms,
@@ -157,7 +148,21 @@ impl ImageReport {
     }
 }
 
-async fn counts(
+/// The platforms the API lists for an image (those of an index).
+pub(crate) fn platforms(image: &DockerImage) -> Vec<Platform> {
+    image
+        .image_manifests
+        .iter()
+        .map(|m| Platform {
+            os: m.os.clone(),
+            architecture: m.architecture.clone(),
+            variant: m.variant.clone(),
+            digest: m.digest.clone(),
+        })
+        .collect()
+}
+
+pub(crate) async fn counts(
     analysis: &gar_containeranalysis::Client,
     project: &gar_core::ids::ProjectId,
     image: &DockerImageName,

@@ -21,6 +21,7 @@
 
 pub mod analysis;
 mod client;
+pub mod images;
 pub mod locations;
 mod resolve;
 pub mod services;
@@ -36,6 +37,7 @@ pub use gar_containeranalysis::{self as containeranalysis, report};
 pub use gar_core::{Error, ErrorCategory, ErrorKind, Result};
 /// Grafeas v1 messages (notes, occurrences), for creating and reading them.
 pub use gar_proto::grafeas;
+pub use images::{ImageDetails, ImageName};
 pub use locations::{Across, LocationFailure, Locations, Served};
 pub use services::{DockerImages, Files, Packages, Repositories, Tags, Versions};
 
