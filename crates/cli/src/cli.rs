@@ -102,6 +102,12 @@ pub enum Command {
     /// Docker images.
     #[command(subcommand)]
     Images(ImagesCmd),
+    /// Image manifests, verified against their digest.
+    #[command(subcommand)]
+    Manifest(ManifestCmd),
+    /// Image blobs (layers, configs), verified as they download.
+    #[command(subcommand)]
+    Blob(BlobCmd),
     /// The vulnerability report of an image.
     Vulns(VulnsArgs),
     /// Cleanup policies: what they would delete, or deleting it.
@@ -338,6 +344,33 @@ pub enum ImagesCmd {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// Pushes the image of an OCI image layout directory.
+    Push {
+        /// The OCI image layout directory.
+        layout: PathBuf,
+        /// Where to: `repo/image:tag` or a full reference.
+        image: String,
+        /// The layout entry to push (its `org.opencontainers.image.ref.name`).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Pulls an image into an OCI image layout directory (created if needed).
+    Pull {
+        /// `repo/image:tag`, `repo/image@sha256:...`, or a full reference.
+        image: String,
+        /// The OCI image layout directory.
+        layout: PathBuf,
+        /// Only this platform of an index (`linux/amd64`).
+        #[arg(long)]
+        platform: Option<String>,
+    },
+    /// Copies an image (every platform) to another repository, location or project.
+    Copy {
+        /// The source image.
+        source: String,
+        /// The target image (its tag, if any, is set).
+        target: String,
+    },
     /// Shows an image: metadata, platforms and vulnerability counts.
     Inspect {
         /// `repo/image:tag`, `repo/image@sha256:...`, or a full reference.
@@ -347,6 +380,34 @@ pub enum ImagesCmd {
     Delete {
         /// `repo/image:tag`, `repo/image@sha256:...`, or a full reference.
         image: String,
+    },
+}
+
+/// `gar manifest ...`
+#[derive(Debug, Subcommand)]
+pub enum ManifestCmd {
+    /// Prints an image's manifest (its exact bytes with --raw).
+    Get {
+        /// `repo/image:tag`, `repo/image@sha256:...`, or a full reference.
+        image: String,
+        /// Print the manifest's bytes as the registry serves them.
+        #[arg(long)]
+        raw: bool,
+    },
+}
+
+/// `gar blob ...`
+#[derive(Debug, Subcommand)]
+pub enum BlobCmd {
+    /// Downloads a blob of an image's repository, checked against its digest.
+    Get {
+        /// The image whose repository holds the blob (`repo/image`).
+        image: String,
+        /// The blob's digest.
+        digest: String,
+        /// Where to write it (`-` for standard output; default: the digest's hex).
+        #[arg(long, short = 'O')]
+        out: Option<PathBuf>,
     },
 }
 

@@ -11,6 +11,7 @@ mod cli;
 mod cmd;
 mod exit;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -364,6 +364,7 @@ impl ClientBuilder {
                 r.scrub(token.secret());
             }
         }
+        let registry_transport = base.clone();
         let transport = match &provider {
             Some(p) => base.with_credentials(p.clone()),
             None => base,
@@ -375,6 +376,7 @@ impl ClientBuilder {
                 endpoints,
                 emulator,
                 transport,
+                registry_transport,
                 credentials: provider,
                 concurrency: self.concurrency,
                 user_agent: self.user_agent,
@@ -449,6 +451,9 @@ struct Inner {
     endpoints: Endpoints,
     emulator: Option<String>,
     transport: Transport,
+    /// The same transport without credentials: registries exchange them at
+    /// their challenge's realm themselves.
+    registry_transport: Transport,
     credentials: Option<Arc<dyn TokenProvider>>,
     concurrency: Concurrency,
     user_agent: Option<String>,
@@ -586,6 +591,12 @@ impl Client {
     /// The shared transport (with credentials, if any).
     pub fn transport(&self) -> &Transport {
         &self.inner.transport
+    }
+
+    /// The transport without credentials, for clients that authenticate on their
+    /// own (the docker registry's challenge).
+    pub(crate) fn registry_transport(&self) -> &Transport {
+        &self.inner.registry_transport
     }
 
     /// The token provider, if the client is authenticated.

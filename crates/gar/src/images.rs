@@ -3,12 +3,22 @@
 //! (`us-central1-docker.pkg.dev/my-project/docker/app:1.0`, or the emulator's
 //! `127.0.0.1:PORT/my-project/docker/app:1.0`).
 //!
+//! Images move through the registry with `gar-oci` (pushes from and pulls into
+//! OCI image layouts, copies across repositories, locations and projects, with
+//! progress callbacks and bounded concurrency); their metadata comes from the
+//! Artifact Registry API and their vulnerability counts from Container Analysis.
+//!
 //! ```no_run
+//! use gar::Layout;
+//!
 //! # async fn demo(client: gar::Client) -> gar::Result<()> {
 //! let image = client.image("docker/team/app:1.0")?;
-//! let resolved = client.resolve_image(&image).await?; // the tag's digest
+//! let layout = Layout::open("./app-layout").await?;
+//! let pushed = client.push_image(&layout, &image)?.send().await?;
+//! let copy = client.image("europe-west1-docker.pkg.dev/my-project/mirror/team/app:1.0")?;
+//! client.copy_image(&image, &copy)?.send().await?;
 //! let details = client.inspect_image(&image).await?;
-//! println!("{} is {} bytes, {:?}", resolved, details.image.image_size_bytes, details.image.tags);
+//! println!("{} is {} bytes, {:?}", pushed.digest, details.image.image_size_bytes, details.image.tags);
 //! # Ok(()) }
 //! ```
 
@@ -18,9 +28,12 @@ use gar_artifactregistry::model::DockerImage;
 use gar_containeranalysis::report::ResourceCounts;
 use gar_core::endpoints::Surface;
 use gar_core::ids::{Digest, PackageId, ProjectId, RepositoryId, TagId};
+use gar_core::location::Location;
 use gar_core::names::{DockerImageName, RepositoryName};
 use gar_core::reference::ImageReference;
 use gar_core::{Error, ErrorKind, Result};
+use gar_oci::layout::Layout;
+use gar_oci::{CopyImage, PullImage, PushImage, Registry, RegistryAuth};
 
 use crate::Client;
 use crate::analysis::Platform;
@@ -227,6 +240,63 @@ impl Client {
             name,
             image: entry,
             vulnerabilities,
+        })
+    }
+
+    /// The docker registry of `location` (`{location}-docker.pkg.dev`, or the
+    /// emulator), with this client's credentials exchanged at the registry's
+    /// challenge, its concurrency limits and transport.
+    pub fn registry(&self, location: &Location) -> Result<Registry> {
+        let base = self.endpoints().url(Surface::Docker, location);
+        let auth = match self.token_provider() {
+            Some(p) => RegistryAuth::google(p.clone()),
+            None => RegistryAuth::anonymous(),
+        };
+        let concurrency = self.concurrency();
+        Registry::builder(&base.to_string())
+            .transport(self.registry_transport().clone())
+            .auth(auth)
+            .max_concurrent_uploads(concurrency.uploads)
+            .max_concurrent_downloads(concurrency.downloads)
+            .build()
+    }
+
+    /// The registry repository of `image` (`project/repository/image`): manifests,
+    /// tags, blobs and referrers.
+    pub fn oci(&self, image: &ImageName) -> Result<gar_oci::Repository> {
+        self.registry(image.repository.location())?
+            .repository(&format!(
+                "{}/{}/{}",
+                image.repository.project(),
+                image.repository.repository(),
+                image.image
+            ))
+    }
+
+    /// Pushes the image of an OCI image layout as `image` (tagged with its tag, if
+    /// named); `with_progress` reports bytes per blob and overall.
+    pub fn push_image(&self, layout: &Layout, image: &ImageName) -> Result<PushImage> {
+        let push = self.oci(image)?.push_image(layout);
+        Ok(match &image.tag {
+            Some(t) => push.with_tag(t.as_str()),
+            None => push,
+        })
+    }
+
+    /// Pulls `image` (by digest, else tag, else `latest`) into an OCI image layout.
+    pub fn pull_image(&self, image: &ImageName, layout: &Layout) -> Result<PullImage> {
+        Ok(self.oci(image)?.pull_image(&image.reference(), layout))
+    }
+
+    /// Copies `from` to `to` (any locations or projects; blobs are mounted within
+    /// one registry), every platform of an index; tagged with `to`'s tag if named.
+    pub fn copy_image(&self, from: &ImageName, to: &ImageName) -> Result<CopyImage> {
+        let copy = self
+            .oci(from)?
+            .copy_image(&from.reference(), &self.oci(to)?);
+        Ok(match &to.tag {
+            Some(t) => copy.with_tag(t.as_str()),
+            None => copy,
         })
     }
 

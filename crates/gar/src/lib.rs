@@ -9,6 +9,18 @@
 //! Point it at the emulator with [`ClientBuilder::emulator`] or the environment
 //! variable `ARTIFACT_REGISTRY_EMULATOR_HOST`; every surface then goes there.
 //!
+//! What the client gives (each composed from a service crate; the facade adds
+//! names, defaults and composition, no protocol):
+//!
+//! - [`services`]: repositories, packages, versions, tags, files, docker images
+//!   and cleanup (`gar-artifactregistry`), by short id or full name;
+//! - [`images`]: images by tag or digest, pushed, pulled, copied, inspected and
+//!   deleted (`gar-oci`), with the registry client itself ([`Client::oci`]);
+//! - [`analysis`]: vulnerabilities (`gar-containeranalysis`) and the image
+//!   report over many images;
+//! - [`locations`]: listings across locations that name the unreachable ones,
+//!   and reads that fail over between replicas.
+//!
 //! ```no_run
 //! # async fn demo() -> gar::Result<()> {
 //! let client = gar::Client::builder()
@@ -35,6 +47,7 @@ pub use gar_artifactregistry::{self as artifactregistry, PollingPolicy, model};
 pub use gar_auth::{SecretString, TokenProvider};
 pub use gar_containeranalysis::{self as containeranalysis, report};
 pub use gar_core::{Error, ErrorCategory, ErrorKind, Result};
+pub use gar_oci::{self as oci, TransferReport, layout::Layout, progress::Progress};
 /// Grafeas v1 messages (notes, occurrences), for creating and reading them.
 pub use gar_proto::grafeas;
 pub use images::{ImageDetails, ImageName};

@@ -1,20 +1,30 @@
 //! `gar demo`: a guided tour against an emulator started in this process with
 //! the demo seed. Every line it prints comes from a real call over loopback.
 
-use std::time::Instant;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
 use gar::model::{Repository, Version, VersionView};
-use gar::{Client, Credentials, Error, ErrorKind, SecretString};
+use gar::{Client, Credentials, Error, ErrorKind, Layout, SecretString};
 use gar_core::cleanup::CleanupPolicies;
 use gar_emulator::{Emulator, Seed, seed};
 
 use crate::cli::{DemoArgs, Global};
+use crate::cmd::registry::transfer_text;
 use crate::cmd::resources::{
-    counts_text, file_table, image_table, package_table, plan_output, repository_table, tag_table,
-    version_table,
+    counts_text, file_table, image_table, package_table, plan_output, report_table,
+    repository_table, tag_table, version_table,
 };
+use crate::cmd::sample;
 use crate::output::{Out, bytes};
+use crate::progress::Bar;
+
+/// The size of the generated image's data file.
+const SAMPLE_BYTES: usize = 8 << 20;
+
+/// Seconds from a push to the end of the emulator's scan in the demo.
+const SCAN_DELAY_SECONDS: u64 = 1;
 
 /// The policies the demo evaluates: delete what is older than 30 days, keep
 /// what is tagged `stable`, and always keep the newest version of each package.
@@ -28,6 +38,8 @@ struct Tour<'a> {
     out: &'a Out,
     step: usize,
     started: Instant,
+    progress: bool,
+    dir: PathBuf,
 }
 
 impl Tour<'_> {
@@ -47,13 +59,21 @@ pub async fn run(args: DemoArgs, g: &Global, out: &Out) -> gar::Result<()> {
             "the demo is a tour for people: run it without --output json",
         ));
     }
+    let dir = std::env::temp_dir().join(format!("gar-demo-{}", std::process::id()));
     let mut tour = Tour {
         out,
         step: 0,
         started: Instant::now(),
+        progress: !g.no_progress,
+        dir: dir.clone(),
     };
+    // The demo seed, with the scan of a pushed image finishing a second later.
+    let mut demo_seed = Seed::demo();
+    if let Some(a) = demo_seed.analysis.as_mut() {
+        a.scan_delay_seconds = Some(SCAN_DELAY_SECONDS);
+    }
     let emu = Emulator::builder()
-        .seed(Seed::demo())
+        .seed(demo_seed)
         .start()
         .await
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot start the emulator: {e}")))?;
@@ -103,11 +123,38 @@ pub async fn run(args: DemoArgs, g: &Global, out: &Out) -> gar::Result<()> {
         crate::cmd::emulator::wait_for_signal().await;
     }
     emu.shutdown().await;
+    let _ = tokio::fs::remove_dir_all(&dir).await;
     result
 }
 
 async fn tour_steps(tour: &mut Tour<'_>, client: &Client, prefix: &str) -> gar::Result<()> {
     let out = tour.out;
+    let image = client.image("docker/demo-app:v1")?;
+
+    tour.step(
+        "Push a generated image",
+        &format!("{prefix} images push ./demo-layout docker/demo-app:v1"),
+    );
+    let sample = sample::generate(&tour.dir.join("layout"), "v1", SAMPLE_BYTES).await?;
+    out.say(&format!(
+        "generated an OCI image layout: a {} tar layer and a linux/amd64 config labelled {}={}",
+        bytes(i64::try_from(sample.layer.len()).unwrap_or(i64::MAX)),
+        sample::PACKAGES_LABEL,
+        sample::PACKAGES
+    ));
+    let bar = Bar::new("push docker/demo-app:v1", tour.progress);
+    let pushed = client
+        .push_image(&sample.layout, &image)?
+        .with_progress(bar.callback())
+        .send()
+        .await;
+    bar.finish();
+    let pushed = pushed?;
+    let reference = client
+        .image_reference(&image)?
+        .with_digest(pushed.digest.clone())
+        .to_string();
+    out.say(&transfer_text("pushed", &reference, &pushed));
 
     tour.step(
         "Repositories of every format",
@@ -122,6 +169,7 @@ async fn tour_steps(tour: &mut Tour<'_>, client: &Client, prefix: &str) -> gar::
     repository_table(&repos).print();
 
     for (repo, package) in [
+        ("docker", "demo-app"),
         ("generic", "demo-bundle"),
         ("npm", "@demo/widgets"),
         ("maven", "com.example:demo-app"),
@@ -196,23 +244,79 @@ async fn tour_steps(tour: &mut Tour<'_>, client: &Client, prefix: &str) -> gar::
     image_table(&images).print();
 
     tour.step(
-        "Inspect an image: metadata and vulnerability counts",
-        &format!("{prefix} images inspect docker/hello:latest"),
+        "Inspect the manifest",
+        &format!("{prefix} manifest get docker/demo-app:v1"),
     );
-    let hello = client.image("docker/hello:latest")?;
-    let details = client.inspect_image(&hello).await?;
+    let manifest = client.oci(&image)?.get_manifest("v1").send().await?;
     out.say(&format!(
-        "{}\n  digest {}\n  tags {}\n  size {}, {}\n  vulnerabilities: {}",
-        client.image_reference(&hello)?,
-        details.name.digest(),
-        details.image.tags.join(","),
-        bytes(details.image.image_size_bytes),
-        details.image.media_type,
-        match &details.vulnerabilities {
-            Ok(c) => counts_text(c),
-            Err(e) => format!("unavailable: {e}"),
-        }
+        "{} ({}, {} bytes, digest verified)",
+        manifest.digest(),
+        manifest.media_type(),
+        manifest.raw().len()
     ));
+    if let Some(m) = manifest.as_image() {
+        out.say(&format!(
+            "  config {} ({} B)",
+            m.config.digest, m.config.size
+        ));
+        for l in &m.layers {
+            out.say(&format!(
+                "  layer  {} ({}, {})",
+                l.digest,
+                bytes(i64::try_from(l.size).unwrap_or(i64::MAX)),
+                l.media_type
+            ));
+        }
+    }
+
+    tour.step(
+        "Pull it back and verify the blob",
+        &format!("{prefix} images pull docker/demo-app:v1 ./pulled"),
+    );
+    pull_and_verify(tour, client, &image, &sample).await?;
+
+    tour.step(
+        "The vulnerability report (the emulator scans each push)",
+        &format!("{prefix} vulns docker/demo-app:v1 --wait 30"),
+    );
+    let name = client.resolve_image(&image).await?;
+    let report = client
+        .vulnerabilities()?
+        .wait_for_analysis(&name)
+        .with_poll_interval(Duration::from_millis(200))
+        .with_deadline(Duration::from_secs(30))
+        .send()
+        .await?;
+    out.say(&format!(
+        "{} (scan: {})",
+        report.resource_uri,
+        report
+            .scan
+            .map(|s| format!("{:?}", s.status).to_ascii_lowercase())
+            .unwrap_or_else(|| "not scanned".into())
+    ));
+    report_table(&report).print();
+
+    tour.step(
+        "Images with their vulnerability counts",
+        &format!("{prefix} images list docker --vulns"),
+    );
+    let rows = client.image_report("docker")?.send().await?;
+    for r in &rows {
+        out.say(&format!(
+            "{:<10} {:<8} {:>9}  {}",
+            r.image
+                .docker_image_name()
+                .map(|n| n.image().to_string())
+                .unwrap_or_default(),
+            r.image.tags.join(","),
+            bytes(r.image.image_size_bytes),
+            match &r.vulnerabilities {
+                Ok(c) => counts_text(c),
+                Err(e) => format!("unavailable: {e}"),
+            }
+        ));
+    }
 
     tour.step(
         "Cleanup dry run: what policies would delete, and why (nothing is deleted)",
@@ -234,6 +338,48 @@ async fn tour_steps(tour: &mut Tour<'_>, client: &Client, prefix: &str) -> gar::
             .await?;
         out.say(&format!("-- {repo}"));
         plan_output(&plan).1.print();
+    }
+    Ok(())
+}
+
+async fn pull_and_verify(
+    tour: &Tour<'_>,
+    client: &Client,
+    image: &gar::ImageName,
+    sample: &sample::Sample,
+) -> gar::Result<()> {
+    let out = tour.out;
+    let pulled = Layout::create(tour.dir.join("pulled")).await?;
+    let bar = Bar::new("pull docker/demo-app:v1", tour.progress);
+    let result = client
+        .pull_image(image, &pulled)?
+        .with_progress(bar.callback())
+        .send()
+        .await;
+    bar.finish();
+    let report = result?;
+    out.say(&transfer_text(
+        "pulled",
+        &client.image_reference(image)?.to_string(),
+        &report,
+    ));
+    let digest = &sample.layer_descriptor.digest;
+    let back = pulled.read_blob(digest).await?;
+    let same = back == sample.layer;
+    out.say(&format!(
+        "layer {digest}: {} downloaded, digest checked while streaming; {}",
+        bytes(i64::try_from(back.len()).unwrap_or(i64::MAX)),
+        if same {
+            "byte-identical to the generated layer"
+        } else {
+            "DIFFERENT from the generated layer"
+        }
+    ));
+    if !same || report.digest != *sample.manifest.digest() {
+        return Err(Error::new(
+            ErrorKind::BlobDigestMismatch,
+            "the pulled image differs from the pushed one",
+        ));
     }
     Ok(())
 }

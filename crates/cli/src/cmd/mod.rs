@@ -3,7 +3,9 @@
 pub mod auth;
 pub mod demo;
 pub mod emulator;
+pub mod registry;
 pub mod resources;
+pub mod sample;
 
 use clap::CommandFactory;
 use gar::{Client, Credentials, Recording, SecretString};

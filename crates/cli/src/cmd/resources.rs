@@ -19,8 +19,23 @@ use crate::cmd::io_error;
 use crate::output::{Out, Table, bytes, short};
 
 /// Runs a resource command.
-pub async fn run(command: Command, client: &Client, _g: &Global, out: &Out) -> gar::Result<()> {
+pub async fn run(command: Command, client: &Client, g: &Global, out: &Out) -> gar::Result<()> {
     match command {
+        Command::Images(ImagesCmd::Push {
+            layout,
+            image,
+            name,
+        }) => crate::cmd::registry::push(&layout, &image, name.as_deref(), client, g, out).await,
+        Command::Images(ImagesCmd::Pull {
+            image,
+            layout,
+            platform,
+        }) => {
+            crate::cmd::registry::pull(&image, &layout, platform.as_deref(), client, g, out).await
+        }
+        Command::Images(ImagesCmd::Copy { source, target }) => {
+            crate::cmd::registry::copy(&source, &target, client, g, out).await
+        }
         Command::Repos(c) => repos(c, client, out).await,
         Command::Packages(c) => packages(c, client, out).await,
         Command::Versions(c) => versions(c, client, out).await,
@@ -28,6 +43,8 @@ pub async fn run(command: Command, client: &Client, _g: &Global, out: &Out) -> g
         Command::Files(c) => files(c, client, out).await,
         Command::Images(c) => images(c, client, out).await,
         Command::Vulns(a) => vulns(a, client, out).await,
+        Command::Manifest(c) => crate::cmd::registry::manifest(c, client, out).await,
+        Command::Blob(c) => crate::cmd::registry::blob(c, client, out).await,
         Command::Cleanup(c) => cleanup(c, client, out).await,
         // Dispatched in main.
         Command::Emulator(_) | Command::Auth(_) | Command::Completions(_) | Command::Demo(_) => {
@@ -629,6 +646,8 @@ async fn images(c: ImagesCmd, client: &Client, out: &Out) -> gar::Result<()> {
             let gone = client.delete_image(&name).await?;
             deleted(out, &gone.to_string());
         }
+        // Dispatched in `run`.
+        ImagesCmd::Push { .. } | ImagesCmd::Pull { .. } | ImagesCmd::Copy { .. } => {}
     }
     Ok(())
 }

@@ -13,4 +13,5 @@ mod common;
 mod errors;
 mod helper;
 mod process;
+mod registry;
 mod resources;

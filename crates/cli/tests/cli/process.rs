@@ -71,8 +71,15 @@ fn the_demo_runs_well_under_a_minute() {
         "the demo took {elapsed:?}"
     );
     for expected in [
-        "== 1. Repositories of every format",
+        "== 1. Push a generated image",
+        "pushed ",
+        "2 blob(s) transferred (8.0 MiB)",
+        "Repositories of every format",
         "docker      DOCKER",
+        "byte-identical to the generated layer",
+        "(scan: finished)",
+        "CVE-2023-0286   CRITICAL  9.1   openssl  3.0.1      3.0.8",
+        "5 (3 fixable): 1 critical, 1 high, 1 medium, 1 low, 1 minimal",
         "@demo/widgets",
         "verified its SHA-256",
         "demo bundle 2.0.0",

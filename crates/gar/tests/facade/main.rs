@@ -5,5 +5,6 @@
 mod analysis;
 mod common;
 mod config;
+mod images;
 mod locations;
 mod services;
