@@ -46,7 +46,13 @@ pub use client::{
 pub use gar_artifactregistry::{self as artifactregistry, PollingPolicy, model};
 pub use gar_auth::{SecretString, TokenProvider};
 pub use gar_containeranalysis::{self as containeranalysis, report};
+pub use gar_core::endpoints::Endpoints;
 pub use gar_core::{Error, ErrorCategory, ErrorKind, Result};
+
+// The README's Rust examples compile as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;
 pub use gar_oci::{self as oci, TransferReport, layout::Layout, progress::Progress};
 /// Grafeas v1 messages (notes, occurrences), for creating and reading them.
 pub use gar_proto::grafeas;
