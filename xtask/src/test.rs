@@ -26,6 +26,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
     no_aws_lc()?;
 
+    let interop = interop_peer();
+
     let mut test = cargo();
     test.args(["test", "--workspace"]);
     step("cargo test --workspace", test)?;
@@ -36,7 +38,34 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     step("cargo doc --no-deps (warnings denied)", doc)?;
 
     println!("\nall checks passed");
+    if !interop {
+        warn_interop_skipped();
+    }
     Ok(())
+}
+
+/// The registry gar-oci's interop suite runs against (Debian's `docker-registry`).
+const DOCKER_REGISTRY: &str = "/usr/bin/docker-registry";
+
+/// Whether the interop peer is installed; warns loudly when it is not (the suite
+/// then skips itself, and CI, which installs it, would run it).
+fn interop_peer() -> bool {
+    let present = std::path::Path::new(DOCKER_REGISTRY).exists();
+    if !present {
+        warn_interop_skipped();
+    }
+    present
+}
+
+fn warn_interop_skipped() {
+    println!(
+        "\n######################################################################\n\
+         ### WARNING: {DOCKER_REGISTRY} is absent: gar-oci's interop suite against\n\
+         ### a real registry is SKIPPED in this run. Install it with\n\
+         ###   apt-get install -y docker-registry apache2-utils\n\
+         ### (.ci/run does) to run it.\n\
+         ######################################################################"
+    );
 }
 
 /// Two TLS providers in one graph make rustls panic at run time; the project uses

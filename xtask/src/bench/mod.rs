@@ -3,6 +3,7 @@
 //! are recorded in docs/benchmarks.md.
 
 mod emulator;
+mod oci;
 
 /// A suite: its name, one line about it, and its entry point (given the arguments
 /// after the suite name).
@@ -13,11 +14,18 @@ type Suite = (
 );
 
 /// The suites.
-const SUITES: &[Suite] = &[(
-    "emulator",
-    "blob upload/download MB/s and peak RSS: the emulator beside docker-registry",
-    emulator::run,
-)];
+const SUITES: &[Suite] = &[
+    (
+        "emulator",
+        "blob upload/download MB/s and peak RSS: the emulator beside docker-registry",
+        emulator::run,
+    ),
+    (
+        "oci",
+        "image push/pull MB/s, CPU s and peak RSS: gar-oci beside skopeo, against docker-registry",
+        oci::run,
+    ),
+];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let Some(name) = args.first() else {
