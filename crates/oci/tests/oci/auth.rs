@@ -158,3 +158,28 @@ async fn a_refused_google_token_is_refreshed_once_at_the_realm() {
         .collect();
     assert_eq!(statuses, vec![Some(200), Some(401), Some(200)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_google_token_sent_directly_is_refreshed_after_a_401() {
+    let emu = Arc::new(emulator().await);
+    let minting = Arc::new(Minting {
+        emu: emu.clone(),
+        principal: "user:demo@example.com".into(),
+        minted: AtomicU64::new(0),
+    });
+    let auth = RegistryAuth::google_direct(Arc::new(CachedTokenProvider::new(minting.clone())));
+    let repo = registry(emu.url(), auth)
+        .repository(&format!("{REPO}/hello"))
+        .unwrap();
+    repo.get_manifest("latest").send().await.unwrap();
+    advance_clock_blocking(emu.addr(), 7200);
+    repo.get_manifest("latest").send().await.unwrap();
+    assert_eq!(minting.minted.load(std::sync::atomic::Ordering::Relaxed), 2);
+    let refused: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == Some(401))
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(requests(&emu, "oci.token").is_empty());
+}

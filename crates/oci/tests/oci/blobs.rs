@@ -281,3 +281,112 @@ async fn the_registry_is_pinged_once_and_answers() {
         b"hello from the gar emulator\n"
     );
 }
+
+/// A registry that redirects blob reads to storage on another host, which
+/// breaks the first answer off and ignores `Range` on the second: the client
+/// follows the redirect without the registry's credentials, drops the bytes
+/// resent from the start, and verifies the whole.
+#[tokio::test]
+async fn redirected_reads_resume_even_when_range_is_ignored_and_never_leak_credentials() {
+    use http_body_util::{BodyExt, Full, StreamBody};
+    use hyper::body::Frame;
+    use std::sync::{Arc, Mutex};
+
+    type Resp =
+        http::Response<http_body_util::combinators::UnsyncBoxBody<bytes::Bytes, std::io::Error>>;
+    fn full(status: u16, headers: &[(&str, String)], body: Vec<u8>) -> Resp {
+        let mut b = http::Response::builder().status(status);
+        for (k, v) in headers {
+            b = b.header(*k, v.as_str());
+        }
+        b.body(
+            Full::new(bytes::Bytes::from(body))
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        )
+        .unwrap()
+    }
+    async fn serve<F>(handler: F) -> std::net::SocketAddr
+    where
+        F: Fn(http::Request<hyper::body::Incoming>) -> Resp + Clone + Send + Sync + 'static,
+    {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                let h = handler.clone();
+                let svc = hyper::service::service_fn(move |req| {
+                    let h = h.clone();
+                    async move { Ok::<_, std::convert::Infallible>(h(req)) }
+                });
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc),
+                );
+            }
+        });
+        addr
+    }
+
+    let data = random_bytes(3_000_000, 77);
+    let digest = sha256(&data);
+    let seen: Arc<Mutex<Vec<(Option<String>, Option<String>)>>> = Arc::default();
+    let (store_data, store_seen) = (data.clone(), seen.clone());
+    let storage = serve(move |req| {
+        let auth = req
+            .headers()
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let range = req
+            .headers()
+            .get("range")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let mut s = store_seen.lock().unwrap();
+        s.push((auth, range));
+        let first = s.len() == 1;
+        let len = store_data.len().to_string();
+        if first {
+            // A million bytes, then the connection dies.
+            let head = bytes::Bytes::copy_from_slice(&store_data[..1_000_000]);
+            let frames = futures_util::stream::iter(vec![
+                Ok(Frame::data(head)),
+                Err(std::io::Error::other("storage hiccup")),
+            ]);
+            return http::Response::builder()
+                .header("content-length", len)
+                .body(StreamBody::new(frames).boxed_unsync())
+                .unwrap();
+        }
+        // Range ignored: the whole blob again.
+        full(200, &[("content-length", len)], store_data.clone())
+    })
+    .await;
+    let registry_addr = serve(move |req| {
+        let authorized = req.headers().get("authorization").is_some();
+        if !authorized {
+            return full(
+                401,
+                &[("www-authenticate", "Basic realm=\"test\"".to_owned())],
+                br#"{"errors":[{"code":"UNAUTHORIZED","message":"log in"}]}"#.to_vec(),
+            );
+        }
+        let path = req.uri().path().to_owned();
+        full(
+            307,
+            &[("location", format!("http://{storage}/bucket{path}"))],
+            Vec::new(),
+        )
+    })
+    .await;
+    let reg = registry(
+        &format!("http://{registry_addr}"),
+        gar_oci::RegistryAuth::basic("u", gar_auth::SecretString::new("p")),
+    );
+    let r = reg.repository("team/app").unwrap();
+    assert_eq!(read_all(&r, &digest).await, data);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|(auth, _)| auth.is_none()), "{seen:?}");
+    assert_eq!(seen[1].1.as_deref(), Some("bytes=1000000-"));
+}
