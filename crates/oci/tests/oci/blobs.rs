@@ -331,7 +331,8 @@ async fn redirected_reads_resume_even_when_range_is_ignored_and_never_leak_crede
 
     let data = random_bytes(3_000_000, 77);
     let digest = sha256(&data);
-    let seen: Arc<Mutex<Vec<(Option<String>, Option<String>)>>> = Arc::default();
+    type Seen = Vec<(Option<String>, Option<String>)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let (store_data, store_seen) = (data.clone(), seen.clone());
     let storage = serve(move |req| {
         let auth = req
