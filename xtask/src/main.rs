@@ -2,10 +2,12 @@
 //!
 //! - `cargo xtask test`: formatting, lints, every test suite and the docs; what CI runs.
 //! - `cargo xtask coverage`: line coverage per crate (cargo-tarpaulin).
+//! - `cargo xtask node`: builds the Node addon and runs the TypeScript suites.
 //! - `cargo xtask bench <suite>`: benchmarks against a peer, as ratios.
 
 mod bench;
 mod coverage;
+mod node;
 mod test;
 mod tidy;
 
@@ -18,6 +20,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(args.get(1..).unwrap_or_default()),
         Some("coverage") => coverage::run(args.get(1..).unwrap_or_default()),
         Some("bench") => bench::run(args.get(1..).unwrap_or_default()),
+        Some("node") => node::run(args.get(1..).unwrap_or_default()),
         Some("help" | "-h" | "--help") | None => {
             print_help();
             Ok(())
@@ -41,6 +44,7 @@ fn print_help() {
          commands:\n  \
          test       fmt --check, clippy -D warnings, every test suite, docs with warnings denied\n  \
          coverage   line coverage per crate with cargo-tarpaulin (installs it when missing)\n  \
+         node       build the Node addon (napi-rs) and run the TypeScript suites (--release)\n  \
          bench      benchmarks against a peer in the same run (`cargo xtask bench` lists them)"
     );
 }

@@ -32,6 +32,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     test.args(["test", "--workspace"]);
     step("cargo test --workspace", test)?;
 
+    // The TypeScript twin: the addon built by `napi build` (its own target
+    // directory, x86_64-unknown-linux-gnu), then the node:test suites.
+    crate::node::build(crate::node::Profile::Debug)?;
+    crate::node::test()?;
+
     let mut doc = cargo();
     doc.args(["doc", "--workspace", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings");

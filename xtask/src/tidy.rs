@@ -40,9 +40,56 @@ mod tests {
         }
     }
 
+    /// The napi crate: napi-derive's generated code carries `#[allow(unsafe_code)]`,
+    /// which the workspace's `forbid` rejects, so it copies the lints instead.
+    const NAPI_CRATE: &str = "bindings/node/Cargo.toml";
+
+    /// `name = "level"` lines of a TOML section.
+    fn lint_levels(text: &str, section: &str) -> Vec<(String, String)> {
+        let Some(body) = text.split(&format!("{section}\n")).nth(1) else {
+            return Vec::new();
+        };
+        body.split("\n[")
+            .next()
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_napi_crate_copies_the_workspace_lints_but_unsafe_code_is_deny() {
+        let root_text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+        let napi = std::fs::read_to_string(root().join(NAPI_CRATE)).unwrap();
+        for (workspace, own) in [
+            ("[workspace.lints.rust]", "[lints.rust]"),
+            ("[workspace.lints.clippy]", "[lints.clippy]"),
+        ] {
+            let mut expected = lint_levels(&root_text, workspace);
+            assert!(!expected.is_empty(), "{workspace} not found");
+            for (name, level) in &mut expected {
+                if name == "unsafe_code" {
+                    *level = "deny".to_owned();
+                }
+            }
+            let mut got = lint_levels(&napi, own);
+            expected.sort();
+            got.sort();
+            assert_eq!(
+                got, expected,
+                "{NAPI_CRATE} {own} must equal {workspace} (unsafe_code = \"deny\")"
+            );
+        }
+    }
+
     #[test]
     fn every_crate_uses_the_workspace_lints() {
         for manifest in manifests() {
+            if manifest.ends_with(NAPI_CRATE) {
+                continue;
+            }
             let text = std::fs::read_to_string(&manifest).unwrap();
             assert!(
                 text.contains("[lints]\nworkspace = true"),

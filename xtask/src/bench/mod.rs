@@ -3,6 +3,7 @@
 //! are recorded in docs/benchmarks.md.
 
 mod emulator;
+mod node;
 mod oci;
 
 /// A suite: its name, one line about it, and its entry point (given the arguments
@@ -24,6 +25,11 @@ const SUITES: &[Suite] = &[
         "oci",
         "image push/pull MB/s, CPU s and peak RSS: gar-oci beside skopeo, against docker-registry",
         oci::run,
+    ),
+    (
+        "node",
+        "the same list call and 256 MiB blob pull from TypeScript and from Rust: calls/s, MB/s, TS/Rust",
+        node::run,
     ),
 ];
 

@@ -1,0 +1,43 @@
+//! `gar-node`: the Node.js binding of gar.
+//!
+//! A napi-rs addon over the `gar` facade and nothing else: every call here is a
+//! facade call with its arguments converted from JavaScript and its result
+//! converted back. The npm package in `ts/` wraps this addon in the public
+//! TypeScript API; the JavaScript names of this crate are internal to it.
+//!
+//! - `NativeClient` (module `client`): built from options by `connect`; one method
+//!   per facade call, grouped by area (`services`, `images`, `analysis`,
+//!   `streams`).
+//! - `Task` (module `task`): every call that reaches the network runs as a task on
+//!   the addon's tokio runtime; JavaScript awaits `wait()` and may `cancel()` it
+//!   (the TS layer wires `AbortSignal` to it).
+//! - `Cursor` (module `cursor`): lists, one page per `next()`; `ByteStream`
+//!   (module `streams`): content in pieces of up to 1 MiB per `next()`.
+//! - Module `error`: a facade error crosses as a JavaScript `Error` whose message
+//!   holds the stable code, the retry verdict and the HTTP status or gRPC code;
+//!   the TS layer turns it into a `GarError`.
+//! - `NativeEmulator` (module `emulator`): the embedded emulator, started and
+//!   stopped from JavaScript.
+//!
+//! Built with `napi build` from `ts/` (`cargo xtask node`), which always targets
+//! `x86_64-unknown-linux-gnu`; a `cargo build --workspace` compiles it as a host
+//! cdylib, which is how clippy, rustdoc and the unit tests see it.
+
+#![cfg_attr(
+    test,
+    allow(
+        dead_code,
+        reason = "napi registers the exported items only outside test builds, so unit tests see them unused"
+    )
+)]
+
+mod analysis;
+mod client;
+mod convert;
+mod cursor;
+mod emulator;
+mod error;
+mod images;
+mod services;
+mod streams;
+mod task;

@@ -1,0 +1,49 @@
+// The TypeScript side of `cargo xtask bench node`: the same calls as the Rust
+// side (bindings/node/examples/node_bench.rs) through the addon, against the
+// same emulator. Usage: node dist/bench/node-bench.js URL TOKEN CALLS
+import { Client } from '../src/index.js';
+
+const BLOB = 256 << 20;
+const PULLS = 3;
+
+async function main(): Promise<void> {
+  const [url, token, callsText] = process.argv.slice(2);
+  if (url === undefined || token === undefined || callsText === undefined) {
+    throw new Error('usage: node-bench URL TOKEN CALLS');
+  }
+  const calls = Number(callsText);
+  const client = await Client.connect({
+    project: 'demo-project',
+    location: 'us-central1',
+    emulator: url,
+    credentials: { type: 'accessToken', token },
+  });
+  const list = async (): Promise<number> => {
+    let n = 0;
+    for await (const page of client.packages.list('generic').byPage()) n += page.items.length;
+    return n;
+  };
+  for (let i = 0; i < calls / 10; i++) await list();
+  let started = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) await list();
+  const callsPerSec = calls / (Number(process.hrtime.bigint() - started) / 1e9);
+
+  const { manifest } = await client.images.manifest('docker/bench:1');
+  const layer = (manifest.layers as Array<{ digest: string }>)[0];
+  if (layer === undefined) throw new Error('the bench image has no layer');
+  let best = Number.MAX_VALUE;
+  for (let i = 0; i < PULLS; i++) {
+    started = process.hrtime.bigint();
+    const stream = await client.images.blob('docker/bench', layer.digest);
+    let bytes = 0;
+    for await (const chunk of stream) bytes += (chunk as Buffer).length;
+    if (bytes !== BLOB) throw new Error(`pulled ${bytes} bytes, expected ${BLOB}`);
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+  console.log(JSON.stringify({ callsPerSec, blobMBps: BLOB / 1e6 / best }));
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import type { Progress } from '../src/index.js';
+import { rejection, withEmulator } from './helpers.js';
+
+const { emulator, client } = withEmulator();
+
+test('an image name is parsed into its parts and full reference', async () => {
+  const c = client();
+  const n = await c.images.parse('docker/team/app:1.0');
+  assert.equal(n.repository, 'projects/demo-project/locations/us-central1/repositories/docker');
+  assert.equal(n.image, 'team/app');
+  assert.equal(n.tag, '1.0');
+  assert.equal(n.digest, null);
+  assert.ok(n.reference.endsWith('/demo-project/docker/team/app:1.0'), n.reference);
+  const host = new URL(emulator().url).host;
+  const full = await c.images.parse(`${host}/demo-project/docker/hello:latest`);
+  assert.equal(full.image, 'hello');
+  assert.equal((await rejection(c.images.parse('nothing'))).code, 'INVALID_REFERENCE');
+});
+
+test('a tag resolves to its digest and the image is inspected', async () => {
+  const c = client();
+  const r = await c.images.resolve('docker/hello:latest');
+  assert.match(r.digest, /^sha256:[0-9a-f]{64}$/);
+  assert.ok(r.name.endsWith(`/dockerImages/hello@${r.digest}`));
+  assert.deepEqual(await c.images.resolve(`docker/hello@${r.digest}`), r);
+  const d = await c.images.inspect('docker/hello');
+  assert.equal(d.name, r.name);
+  assert.deepEqual(d.image.tags, ['latest']);
+  assert.equal(typeof d.image.imageSizeBytes, 'string');
+  assert.ok(d.vulnerabilities !== null || d.error !== null);
+  assert.equal((await rejection(c.images.resolve('docker/hello:nope'))).code, 'TAG_NOT_FOUND');
+});
+
+test('docker images are listed and read through the Artifact Registry API', async () => {
+  const c = client();
+  const images = await c.dockerImages.list('docker', { orderBy: 'upload_time desc' }).toArray();
+  const hello = images.find((i) => i.uri.includes('/docker/hello@'));
+  assert.ok(hello?.uri.includes('/demo-project/docker/hello@sha256:'));
+  const digest = hello?.name.split('@')[1] ?? '';
+  const one = await c.dockerImages.get('docker', `hello@${digest}`);
+  assert.equal(one.name, hello?.name);
+  assert.equal((await rejection(c.dockerImages.list('docker', { filter: 'x' } as never).toArray())).code, 'INVALID_ARGUMENT');
+  assert.equal((await rejection(c.dockerImages.get('docker', 'hello:latest'))).code, 'INVALID_REFERENCE');
+});
+
+test('an image is pulled into a layout, pushed back under a new name, and copied', async () => {
+  const c = client();
+  const dir = await mkdtemp(join(tmpdir(), 'gar-node-layout-'));
+  try {
+    const layout = join(dir, 'hello');
+    const seen: Progress[] = [];
+    const pulled = await c.images.pull('docker/hello:latest', layout, { onProgress: (p) => seen.push(p) });
+    assert.match(pulled.digest, /^sha256:/);
+    assert.equal(pulled.manifests, 1);
+    assert.ok(pulled.blobsTransferred >= 2, 'config and layer');
+    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: unknown[] };
+    assert.equal(index.manifests.length, 1);
+    assert.ok((await readdir(join(layout, 'blobs', 'sha256'))).length >= 3);
+    await new Promise((r) => setTimeout(r, 50));
+    const last = seen.at(-1);
+    assert.ok(last !== undefined && last.bytes === last.total, 'progress reached the total');
+    assert.match(last?.digest ?? '', /^sha256:/);
+
+    const pushed = await c.images.push(layout, 'docker/team/again:v1');
+    assert.equal(pushed.digest, pulled.digest, 'the same manifest bytes');
+    assert.equal((await c.images.resolve('docker/team/again:v1')).digest, pulled.digest);
+
+    const copied = await c.images.copy('docker/hello:latest', 'docker/copied:1.0');
+    assert.equal(copied.digest, pulled.digest);
+    assert.deepEqual((await c.images.inspect('docker/copied:1.0')).image.tags, ['1.0']);
+
+    assert.equal((await rejection(c.images.push(join(dir, 'nothing'), 'docker/x:1'))).code, 'INVALID_ARGUMENT');
+    assert.equal((await rejection(c.images.pull('docker/hello:latest', join(dir, 'p'), { platform: 'linux' }))).code, 'INVALID_ARGUMENT');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('manifests and blobs are read, verified as they flow', async () => {
+  const c = client();
+  const m = await c.images.manifest('docker/hello:latest');
+  assert.match(m.mediaType, /manifest/);
+  const layers = m.manifest.layers as Array<{ digest: string; size: number }>;
+  assert.equal(layers.length, 1);
+  const layer = layers[0];
+  if (layer === undefined) throw new Error('no layer');
+  const stream = await c.images.blob('docker/hello', layer.digest);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  assert.equal(Buffer.concat(chunks).toString(), 'hello from the gar emulator\n');
+  const dir = await mkdtemp(join(tmpdir(), 'gar-node-blob-'));
+  try {
+    assert.equal(await c.images.downloadBlob('docker/hello', layer.digest, join(dir, 'layer')), layer.size);
+    assert.equal(await readFile(join(dir, 'layer'), 'utf8'), 'hello from the gar emulator\n');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const missing = await rejection(c.images.manifest('docker/hello:nope'));
+  assert.equal(missing.code, 'MANIFEST_NOT_FOUND');
+  assert.equal(missing.httpStatus, 404);
+  assert.equal(missing.ociCode, 'MANIFEST_UNKNOWN');
+  const noBlob = await rejection(
+    (async () => {
+      const s = await c.images.blob('docker/hello', `sha256:${'0'.repeat(64)}`);
+      for await (const _ of s) {
+        // drain
+      }
+    })(),
+  );
+  assert.equal(noBlob.code, 'BLOB_NOT_FOUND');
+});
+
+test('an image is deleted by tag', async () => {
+  const c = client();
+  const deleted = await c.images.delete('docker/hello:latest');
+  assert.match(deleted, /\/dockerImages\/hello@sha256:/);
+  const left = (await c.dockerImages.list('docker').toArray()).filter((i) => i.uri.includes('/hello@'));
+  assert.deepEqual(left, []);
+  // The image was the package's only version: the package went with it.
+  assert.equal((await rejection(c.images.resolve('docker/hello:latest'))).code, 'PACKAGE_NOT_FOUND');
+});

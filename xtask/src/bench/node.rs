@@ -1,0 +1,178 @@
+//! `cargo xtask bench node`: TypeScript (through the addon) beside Rust (the facade)
+//! making the same calls against the same emulator, in one run.
+//!
+//! 1. Builds the addon in release (`cargo xtask node --release` without the tests)
+//!    and the Rust side, `bindings/node/examples/node_bench.rs`, for the same
+//!    target (so they share one build of the dependency graph).
+//! 2. Starts `node_bench serve`: an emulator with the demo seed and an image whose
+//!    layer is a 256 MiB blob.
+//! 3. Runs the Rust client and the TypeScript client (`ts/bench/node-bench.ts`)
+//!    twice each, alternating, and keeps the best of each: small list calls per
+//!    second (one page of the packages of a repository) and MB/s of a 256 MiB
+//!    pull streamed into the process (into JavaScript on the TS side).
+//! 4. Prints both, the TS/Rust ratios and the targets (at least 0.7 for the small
+//!    call, 0.9 for the blob). Record the result in docs/benchmarks.md (`## node`).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::node::{Profile, build};
+use crate::{cargo, root, step};
+
+/// The target `napi build` always compiles for.
+const TARGET: &str = "x86_64-unknown-linux-gnu";
+/// Small calls timed per run.
+const CALLS: &str = "2000";
+/// Runs per side.
+const ROUNDS: usize = 2;
+
+/// What one side measured.
+#[derive(Clone, Copy, Default)]
+struct Sample {
+    calls_per_sec: f64,
+    blob_mbps: f64,
+}
+
+fn parse(out: &[u8], who: &str) -> Result<Sample, String> {
+    let text = String::from_utf8_lossy(out);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .ok_or_else(|| format!("{who} printed no result:\n{text}"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("{who}: {e}: {line}"))?;
+    let num = |k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_f64)
+            .ok_or_else(|| format!("{who}: no {k} in {line}"))
+    };
+    Ok(Sample {
+        calls_per_sec: num("callsPerSec")?,
+        blob_mbps: num("blobMBps")?,
+    })
+}
+
+fn measured(mut cmd: Command, who: &str) -> Result<Sample, String> {
+    let out = cmd
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("{who}: could not start: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{who} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout)
+        ));
+    }
+    parse(&out.stdout, who)
+}
+
+/// Stops the server (closing its stdin) when dropped.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.0.stdin.take());
+        if self.0.wait().is_err() {
+            let _ = self.0.kill();
+        }
+    }
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    if let Some(extra) = args.first() {
+        return Err(format!(
+            "`cargo xtask bench node` takes no arguments (got {extra:?})"
+        ));
+    }
+    build(Profile::Release)?;
+    let mut example = cargo();
+    example.args([
+        "build",
+        "--release",
+        "--target",
+        TARGET,
+        "-p",
+        "gar-node",
+        "--example",
+        "node_bench",
+    ]);
+    step("cargo build --example node_bench (release)", example)?;
+    let bench = target_dir()
+        .join(TARGET)
+        .join("release")
+        .join("examples")
+        .join("node_bench");
+
+    println!("\n==> starting the emulator with a 256 MiB file");
+    let child = Command::new(&bench)
+        .arg("serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("could not start {}: {e}", bench.display()))?;
+    let mut server = Server(child);
+    let stdout = server.0.stdout.take().ok_or("the server has no stdout")?;
+    let mut ready = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut ready)
+        .map_err(|e| format!("reading the server's ready line: {e}"))?;
+    let v: serde_json::Value = serde_json::from_str(ready.trim())
+        .map_err(|e| format!("the server's ready line {ready:?}: {e}"))?;
+    let url = v
+        .get("url")
+        .and_then(serde_json::Value::as_str)
+        .ok_or("no url")?
+        .to_owned();
+    let token = v
+        .get("token")
+        .and_then(serde_json::Value::as_str)
+        .ok_or("no token")?
+        .to_owned();
+
+    let mut rust = Sample::default();
+    let mut ts = Sample::default();
+    for round in 1..=ROUNDS {
+        println!("==> round {round}/{ROUNDS}: Rust");
+        let mut r = Command::new(&bench);
+        r.args(["client", &url, &token, CALLS]);
+        let s = measured(r, "the Rust side")?;
+        rust.calls_per_sec = rust.calls_per_sec.max(s.calls_per_sec);
+        rust.blob_mbps = rust.blob_mbps.max(s.blob_mbps);
+
+        println!("==> round {round}/{ROUNDS}: TypeScript");
+        let mut t = Command::new("node");
+        t.current_dir(root().join("ts"))
+            .args(["dist/bench/node-bench.js", &url, &token, CALLS]);
+        let s = measured(t, "the TypeScript side")?;
+        ts.calls_per_sec = ts.calls_per_sec.max(s.calls_per_sec);
+        ts.blob_mbps = ts.blob_mbps.max(s.blob_mbps);
+    }
+    drop(server);
+
+    let call_ratio = ts.calls_per_sec / rust.calls_per_sec;
+    let blob_ratio = ts.blob_mbps / rust.blob_mbps;
+    let verdict = |ok: bool| if ok { "meets" } else { "MISSES" };
+    println!(
+        "\n| measure | Rust (facade) | TypeScript (addon) | TS/Rust | target |\n\
+         | --- | ---: | ---: | ---: | --- |\n\
+         | small list call (calls/s, {CALLS} sequential) | {:.0} | {:.0} | {:.2} | >= 0.7: {} |\n\
+         | 256 MiB blob pull from the registry, streamed (MB/s, best of {ROUNDS}x3) | {:.0} | {:.0} | {:.2} | >= 0.9: {} |",
+        rust.calls_per_sec,
+        ts.calls_per_sec,
+        call_ratio,
+        verdict(call_ratio >= 0.7),
+        rust.blob_mbps,
+        ts.blob_mbps,
+        blob_ratio,
+        verdict(blob_ratio >= 0.9),
+    );
+    Ok(())
+}
