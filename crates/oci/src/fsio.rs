@@ -1,5 +1,5 @@
 //! File I/O off the async runtime, in short blocking tasks: a sink that hashes
-//! and writes a blob in batches while the next batch arrives, and a stream that
+//! and writes a blob (side by side) in batches while the next batch arrives, and a stream that
 //! reads a byte range of a file one piece ahead of the network.
 //!
 //! Both hold at most a few small buffers, whatever the file's size, and no
@@ -40,19 +40,21 @@ fn stopped(e: &tokio::task::JoinError) -> std::io::Error {
     std::io::Error::other(format!("a file task stopped: {e}"))
 }
 
-/// The file and the hash of what was written to it.
-struct Writing {
-    file: std::fs::File,
-    hasher: DigestHasher,
+/// A batch being hashed and written at the same time, by two blocking tasks.
+struct Inflight {
+    hashing: JoinHandle<DigestHasher>,
+    writing: JoinHandle<std::io::Result<std::fs::File>>,
 }
 
 /// Writes a blob to a temporary file, hashing it on the way, in batches handed
-/// to short blocking tasks (one in flight while the next gathers);
-/// [`commit`](Self::commit) verifies the digest (and size, when known) and
-/// renames the file into place. Dropped or failed, it removes the file.
+/// to short blocking tasks (the hash and the write of one batch run side by
+/// side, while the next batch gathers); [`commit`](Self::commit) verifies the
+/// digest (and size, when known) and renames the file into place. Dropped or
+/// failed, it removes the file.
 pub(crate) struct FileSink {
-    idle: Option<Writing>,
-    inflight: Option<JoinHandle<std::io::Result<Writing>>>,
+    file: Option<std::fs::File>,
+    hasher: Option<DigestHasher>,
+    inflight: Option<Inflight>,
     pending: Vec<Bytes>,
     pending_len: usize,
     temp: Option<PathBuf>,
@@ -69,6 +71,10 @@ impl std::fmt::Debug for FileSink {
             .field("queued", &self.queued)
             .finish_non_exhaustive()
     }
+}
+
+fn finished() -> Error {
+    Error::new(ErrorKind::Io, "the blob writer was already finished")
 }
 
 impl FileSink {
@@ -95,10 +101,8 @@ impl FileSink {
             .into_std()
             .await;
         Ok(Self {
-            idle: Some(Writing {
-                file,
-                hasher: DigestHasher::for_digest(&expected),
-            }),
+            file: Some(file),
+            hasher: Some(DigestHasher::for_digest(&expected)),
             inflight: None,
             pending: Vec::new(),
             pending_len: 0,
@@ -128,40 +132,49 @@ impl FileSink {
         self.queued
     }
 
-    /// Waits for the batch in flight, if any; the writer is idle afterwards.
+    /// Waits for the batch in flight, if any.
     async fn settle(&mut self) -> Result<(), Error> {
-        if let Some(task) = self.inflight.take() {
-            let w = task
+        if let Some(Inflight { hashing, writing }) = self.inflight.take() {
+            let file = writing
                 .await
                 .map_err(|e| stopped(&e))
                 .and_then(|r| r)
                 .map_err(|e| io_error("could not write", &self.target, e))?;
-            self.idle = Some(w);
+            let hasher = hashing
+                .await
+                .map_err(|e| io_error("could not hash", &self.target, stopped(&e)))?;
+            self.file = Some(file);
+            self.hasher = Some(hasher);
         }
         Ok(())
     }
 
-    /// Hands the gathered bytes to a blocking task.
+    /// Hands the gathered bytes to a hashing and a writing task.
     async fn flush_batch(&mut self) -> Result<(), Error> {
         self.settle().await?;
         if self.pending.is_empty() {
             return Ok(());
         }
-        let Some(mut w) = self.idle.take() else {
-            return Err(Error::new(
-                ErrorKind::Io,
-                "the blob writer was already finished",
-            ));
+        let (Some(mut file), Some(mut hasher)) = (self.file.take(), self.hasher.take()) else {
+            return Err(finished());
         };
         let batch = std::mem::take(&mut self.pending);
         self.pending_len = 0;
-        self.inflight = Some(tokio::task::spawn_blocking(move || {
-            for b in &batch {
-                w.hasher.update(b);
-                w.file.write_all(b)?;
-            }
-            Ok(w)
-        }));
+        let for_hash = batch.clone();
+        self.inflight = Some(Inflight {
+            hashing: tokio::task::spawn_blocking(move || {
+                for b in &for_hash {
+                    hasher.update(b);
+                }
+                hasher
+            }),
+            writing: tokio::task::spawn_blocking(move || {
+                for b in &batch {
+                    file.write_all(b)?;
+                }
+                Ok(file)
+            }),
+        });
         Ok(())
     }
 
@@ -170,24 +183,20 @@ impl FileSink {
     pub(crate) async fn commit(mut self, size: Option<u64>) -> Result<PathBuf, Error> {
         self.flush_batch().await?;
         self.settle().await?;
-        let Some(w) = self.idle.take() else {
-            return Err(Error::new(
-                ErrorKind::Io,
-                "the blob writer was already finished",
-            ));
+        let (Some(file), Some(hasher)) = (self.file.take(), self.hasher.take()) else {
+            return Err(finished());
         };
-        let synced = tokio::task::spawn_blocking(move || {
-            let mut w = w;
-            w.file.flush()?;
-            w.file.sync_all()?;
-            Ok::<_, std::io::Error>(w.hasher)
+        tokio::task::spawn_blocking(move || {
+            let mut file = file;
+            file.flush()?;
+            file.sync_all()
         })
         .await
         .map_err(|e| stopped(&e))
         .and_then(|r| r)
         .map_err(|e| io_error("could not write", &self.target, e))?;
-        let bytes = synced.bytes();
-        let digest = synced.finish();
+        let bytes = hasher.bytes();
+        let digest = hasher.finish();
         if digest != self.expected {
             return Err(Error::new(
                 ErrorKind::BlobDigestMismatch,
@@ -209,10 +218,7 @@ impl FileSink {
             ));
         }
         let Some(temp) = self.temp.clone() else {
-            return Err(Error::new(
-                ErrorKind::Io,
-                "the blob writer was already finished",
-            ));
+            return Err(finished());
         };
         tokio::fs::rename(&temp, &self.target)
             .await

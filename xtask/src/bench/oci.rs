@@ -5,7 +5,8 @@
 //! disk is not what is measured. Wall time, CPU seconds and peak RSS of each
 //! client come from `/usr/bin/time`; each number is the median of the runs.
 //! Every run pushes fresh content to fresh repositories (no tool skips a blob
-//! it has seen). Results and the machine go to docs/benchmarks.md.
+//! it has seen), against a freshly started registry, with the two tools taking
+//! turns at going first. Results and the machine go to docs/benchmarks.md.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -109,12 +110,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
     let mut rows = Vec::new();
     for &mib in &sizes {
-        // A fresh registry (and storage) per size keeps the tmpfs small.
-        let storage = work.0.join(format!("storage-{mib}"));
-        let (server, url) = start_registry(&work.0, &storage)?;
-        let host = url.trim_start_matches("http://").to_owned();
         let mut samples: [Vec<Sample>; 4] = Default::default();
         for run in 0..runs {
+            // A fresh registry and storage per run: the tmpfs stays small and
+            // every run starts from the same state.
+            let storage = work.0.join(format!("storage-{mib}-{run}"));
+            let (server, url) = start_registry(&work.0, &storage)?;
+            let host = url.trim_start_matches("http://").to_owned();
             let seed = (mib << 8) + run as u64 * 2;
             let ours_src = work.0.join(format!("src-gar-{mib}-{run}"));
             let theirs_src = work.0.join(format!("src-skopeo-{mib}-{run}"));
@@ -139,33 +141,43 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             let theirs_dst = work.0.join(format!("pull-skopeo-{mib}-{run}"));
             let time_file = work.0.join("time.txt");
 
-            let mut push = Command::new(&bench);
-            push.args([
-                "push", "--url", &url, "--repo", &ours_repo, "--tag", "v1", "--dir",
-            ])
-            .arg(&ours_src);
-            samples[0].push(timed(push, &time_file)?);
-
-            let mut push = Command::new(SKOPEO);
-            push.args(["copy", "-q", "--dest-tls-verify=false"])
+            let mut gar_push = Command::new(&bench);
+            gar_push
+                .args([
+                    "push", "--url", &url, "--repo", &ours_repo, "--tag", "v1", "--dir",
+                ])
+                .arg(&ours_src);
+            let mut skopeo_push = Command::new(SKOPEO);
+            skopeo_push
+                .args(["copy", "-q", "--dest-tls-verify=false"])
                 .arg(format!("oci:{}:v1", theirs_src.display()))
                 .arg(format!("docker://{host}/{theirs_repo}:v1"));
-            samples[1].push(timed(push, &time_file)?);
-
-            let mut pull = Command::new(&bench);
-            pull.args([
-                "pull", "--url", &url, "--repo", &ours_repo, "--tag", "v1", "--dir",
-            ])
-            .arg(&ours_dst);
-            samples[2].push(timed(pull, &time_file)?);
-
-            let mut pull = Command::new(SKOPEO);
-            pull.args(["copy", "-q", "--src-tls-verify=false"])
+            let mut gar_pull = Command::new(&bench);
+            gar_pull
+                .args([
+                    "pull", "--url", &url, "--repo", &ours_repo, "--tag", "v1", "--dir",
+                ])
+                .arg(&ours_dst);
+            let mut skopeo_pull = Command::new(SKOPEO);
+            skopeo_pull
+                .args(["copy", "-q", "--src-tls-verify=false"])
                 .arg(format!("docker://{host}/{theirs_repo}:v1"))
                 .arg(format!("oci:{}:v1", theirs_dst.display()));
-            samples[3].push(timed(pull, &time_file)?);
+            // Alternate who goes first, so that neither always meets the
+            // machine in the same state.
+            let gar_first = run % 2 == 0;
+            let steps = order(gar_first, (gar_push, 0), (skopeo_push, 1))
+                .into_iter()
+                .chain(order(gar_first, (gar_pull, 2), (skopeo_pull, 3)));
+            for (cmd, slot) in steps {
+                let sample = timed(cmd, &time_file)?;
+                if let Some(v) = samples.get_mut(slot) {
+                    v.push(sample);
+                }
+            }
 
-            for d in [&ours_src, &theirs_src, &ours_dst, &theirs_dst] {
+            drop(server);
+            for d in [&ours_src, &theirs_src, &ours_dst, &theirs_dst, &storage] {
                 let _ = std::fs::remove_dir_all(d);
             }
             println!(
@@ -177,8 +189,6 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 samples[3].last().map_or(0.0, |s| s.wall),
             );
         }
-        drop(server);
-        let _ = std::fs::remove_dir_all(&storage);
         let [gar_push, skopeo_push, gar_pull, skopeo_pull] = samples.map(|s| median(&s));
         rows.push((mib, gar_push, skopeo_push, gar_pull, skopeo_pull));
     }
@@ -248,6 +258,11 @@ fn render(rows: &[(u64, Sample, Sample, Sample, Sample)], runs: usize) -> String
     t.push_str(&verdicts.join("\n"));
     t.push('\n');
     t
+}
+
+/// `a` then `b`, or `b` then `a`.
+fn order<T>(a_first: bool, a: T, b: T) -> [T; 2] {
+    if a_first { [a, b] } else { [b, a] }
 }
 
 fn verdict(ok: bool) -> &'static str {
