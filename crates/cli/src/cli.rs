@@ -59,6 +59,12 @@ pub struct Global {
     #[arg(long, global = true, value_name = "FILE")]
     pub replay: Option<PathBuf>,
 
+    /// Read from the first of these locations (comma-separated, in order) that is
+    /// available: a read fails over past a location that is unreachable, down or
+    /// over quota. For reads only.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "LOCATIONS")]
+    pub replicas: Vec<String>,
+
     /// Container Analysis over REST instead of gRPC.
     #[arg(long, global = true)]
     pub analysis_rest: bool,
@@ -82,7 +88,7 @@ pub enum OutputFormat {
 }
 
 /// The commands.
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Repositories of a project and location (or of several locations).
     #[command(subcommand, alias = "repositories")]
@@ -126,7 +132,7 @@ pub enum Command {
 }
 
 /// `gar repos ...`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum ReposCmd {
     /// Lists repositories; with --locations, of several locations at once.
     List {
@@ -183,7 +189,7 @@ pub enum FormatArg {
 }
 
 /// `gar packages ...`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum PackagesCmd {
     /// Lists the packages of a repository.
     List {
@@ -207,7 +213,7 @@ pub enum PackagesCmd {
 }
 
 /// `gar versions ...`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum VersionsCmd {
     /// Lists the versions of a package, with their tags.
     List {
@@ -242,7 +248,7 @@ pub enum VersionsCmd {
 }
 
 /// `gar tags ...`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum TagsCmd {
     /// Lists the tags of a package.
     List {
@@ -296,7 +302,7 @@ pub enum TagsCmd {
 }
 
 /// `gar files ...`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum FilesCmd {
     /// Lists the files of a repository.
     List {
@@ -330,7 +336,7 @@ pub enum FilesCmd {
 }
 
 /// `gar images ...`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum ImagesCmd {
     /// Lists the images of a docker repository with tags, size, upload time and
     /// (with --vulns) vulnerability counts.
@@ -384,7 +390,7 @@ pub enum ImagesCmd {
 }
 
 /// `gar manifest ...`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum ManifestCmd {
     /// Prints an image's manifest (its exact bytes with --raw).
     Get {
@@ -397,7 +403,7 @@ pub enum ManifestCmd {
 }
 
 /// `gar blob ...`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum BlobCmd {
     /// Downloads a blob of an image's repository, checked against its digest.
     Get {
@@ -412,7 +418,7 @@ pub enum BlobCmd {
 }
 
 /// `gar vulns IMAGE`
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct VulnsArgs {
     /// `repo/image:tag`, `repo/image@sha256:...`, or a full reference.
     pub image: String,
@@ -422,7 +428,7 @@ pub struct VulnsArgs {
 }
 
 /// `gar cleanup ...`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum CleanupCmd {
     /// Reports what the cleanup policies would delete and keep, and why; deletes nothing.
     DryRun(CleanupArgs),
@@ -431,7 +437,7 @@ pub enum CleanupCmd {
 }
 
 /// The policies a cleanup evaluates.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CleanupArgs {
     /// Repository id or full name.
     pub repository: String,
@@ -441,7 +447,7 @@ pub struct CleanupArgs {
 }
 
 /// `gar cleanup apply`
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CleanupApplyArgs {
     /// The repository and policies.
     #[command(flatten)]
@@ -452,7 +458,7 @@ pub struct CleanupApplyArgs {
 }
 
 /// `gar emulator ...`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum EmulatorCmd {
     /// Runs the emulator until interrupted; prints one JSON line when ready.
     Serve {
@@ -475,7 +481,7 @@ pub enum EmulatorCmd {
 }
 
 /// `gar auth ...`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum AuthCmd {
     /// The Docker credential-helper protocol (`get`, `store`, `erase`, `list`), as
     /// `docker-credential-gar` too.
@@ -488,7 +494,7 @@ pub enum AuthCmd {
 }
 
 /// `gar completions SHELL`
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
@@ -496,7 +502,7 @@ pub struct CompletionsArgs {
 }
 
 /// `gar demo`
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
     /// Keep the emulator running after the tour, until interrupted.
     #[arg(long)]

@@ -73,7 +73,11 @@ async fn run(cli: Cli, out: &Out) -> gar::Result<()> {
         Command::Auth(c) => cmd::auth::run(c, g, out).await,
         command => {
             let client = cmd::client(g).await?;
-            let result = cmd::resources::run(command, &client, g, out).await;
+            let result = if g.replicas.is_empty() {
+                cmd::resources::run(command, &client, g, out).await
+            } else {
+                cmd::resources::run_with_failover(command, &client, g, out).await
+            };
             if g.record.is_some() {
                 client.save_recording()?;
             }

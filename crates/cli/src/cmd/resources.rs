@@ -53,6 +53,57 @@ pub async fn run(command: Command, client: &Client, g: &Global, out: &Out) -> ga
     }
 }
 
+/// Whether a command only reads (and so may fail over between replicas).
+pub fn is_read(command: &Command) -> bool {
+    match command {
+        Command::Repos(c) => matches!(c, ReposCmd::List { .. } | ReposCmd::Get { .. }),
+        Command::Packages(c) => matches!(c, PackagesCmd::List { .. } | PackagesCmd::Get { .. }),
+        Command::Versions(c) => matches!(c, VersionsCmd::List { .. } | VersionsCmd::Get { .. }),
+        Command::Tags(c) => matches!(c, TagsCmd::List { .. } | TagsCmd::Get { .. }),
+        Command::Files(c) => !matches!(c, FilesCmd::Delete { .. }),
+        Command::Images(c) => matches!(
+            c,
+            ImagesCmd::List { .. } | ImagesCmd::Inspect { .. } | ImagesCmd::Pull { .. }
+        ),
+        Command::Manifest(_) | Command::Blob(_) | Command::Vulns(_) => true,
+        Command::Cleanup(c) => matches!(c, CleanupCmd::DryRun(_)),
+        Command::Emulator(_) | Command::Auth(_) | Command::Completions(_) | Command::Demo(_) => {
+            false
+        }
+    }
+}
+
+/// Runs a read command with `--replicas`: in the first location that is
+/// available, as [`gar::Locations::read`] decides, naming on stderr the
+/// locations skipped. Short names resolve in each location in turn.
+pub async fn run_with_failover(
+    command: Command,
+    client: &Client,
+    g: &Global,
+    out: &Out,
+) -> gar::Result<()> {
+    if !is_read(&command) {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            "--replicas is for reads (list, get, inspect, pull, download, vulns, manifest, blob, cleanup dry-run); writes go to one location",
+        ));
+    }
+    let served = client
+        .locations(&g.replicas)?
+        .read(|c| {
+            let command = command.clone();
+            async move { run(command, &c, g, out).await }
+        })
+        .await?;
+    for skipped in &served.skipped {
+        out.warn(&format!(
+            "{} was unavailable ({}); served from {}",
+            skipped.location, skipped.error, served.location
+        ));
+    }
+    Ok(())
+}
+
 fn to_json<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }

@@ -462,6 +462,73 @@ fn repositories_across_locations_name_the_unreachable_one() {
             .contains("warning: europe-west1 could not be listed"),
         "{text:?}"
     );
+
+    // Reads fail over past the unavailable location, and say so.
+    let served = run(
+        gar(&emu),
+        &[
+            "-o",
+            "json",
+            "--no-retry",
+            "--replicas",
+            "europe-west1,asia-east1",
+            "repos",
+            "get",
+            "docker-asia-east1",
+        ],
+    )
+    .ok();
+    assert_eq!(
+        served.json()["name"],
+        format!("projects/{PROJECT}/locations/asia-east1/repositories/docker-asia-east1")
+    );
+    assert!(
+        served
+            .stderr
+            .contains("warning: europe-west1 was unavailable")
+            && served.stderr.contains("served from asia-east1"),
+        "{served:?}"
+    );
+    // A not-found is an answer, not a reason to fail over.
+    let missing = run(
+        gar(&emu),
+        &[
+            "--no-retry",
+            "--replicas",
+            "asia-east1,us-central1",
+            "repos",
+            "get",
+            "docker-europe-west1",
+        ],
+    );
+    assert_eq!(missing.code, 3, "{missing:?}");
+    // Every replica down: a transient failure naming them.
+    let down = run(
+        gar(&emu),
+        &[
+            "-o",
+            "json",
+            "--no-retry",
+            "--replicas",
+            "europe-west1",
+            "repos",
+            "list",
+        ],
+    );
+    assert_eq!(down.code, 5, "{down:?}");
+    assert_eq!(down.error()["code"], "LOCATION_UNAVAILABLE");
+    // Writes do not fail over.
+    let write = run(
+        gar(&emu),
+        &[
+            "--replicas",
+            "asia-east1,us-central1",
+            "repos",
+            "delete",
+            "docker",
+        ],
+    );
+    assert_eq!(write.code, 2, "{write:?}");
 }
 
 #[test]
