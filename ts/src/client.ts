@@ -75,6 +75,10 @@ export interface ClientOptions {
   replay?: string;
   /** Environment variables to read instead of `process.env`. */
   env?: Record<string, string>;
+  /** Container Analysis over `'grpc'` (the default) or `'rest'` (for networks that let no gRPC through). */
+  analysisProtocol?: 'grpc' | 'rest';
+  /** Use the regional Artifact Registry API hosts (`us-central1-artifactregistry.googleapis.com`). */
+  regionalEndpoints?: boolean;
 }
 
 /** Options of a list. */
@@ -196,6 +200,8 @@ function nativeOptions(o: ClientOptions): Native.ClientOptions {
     record: o.record,
     replay: o.replay,
     env: o.env,
+    analysisProtocol: o.analysisProtocol,
+    regionalEndpoints: o.regionalEndpoints,
   };
 }
 
@@ -262,6 +268,15 @@ export class Client {
     this.cleanup = new Cleanup(this);
     this.vulnerabilities = new Vulnerabilities(this);
     this.images = new Images(this);
+  }
+
+  /**
+   * Several locations of the default project at once, in order of preference:
+   * listings that name the locations that did not answer, and reads that fail
+   * over to the next location when one is unavailable.
+   */
+  locations(locations: string[]): Locations {
+    return new Locations(this, locations);
   }
 
   /** Builds a client and waits until it is ready (rejects on bad options or credentials). */
@@ -710,6 +725,66 @@ export class Vulnerabilities {
   /** Reads a note by its full name. */
   note(name: string, options: CallOptions = {}): Promise<Note> {
     return task(this.client, (n) => n.notesGet(name), options);
+  }
+}
+
+/** A location that failed, and how. */
+export interface LocationFailure {
+  location: string;
+  error: { code: string; message: string; retryable: boolean; httpStatus?: number };
+}
+
+/** What a listing across locations gathered. */
+export interface Across<T> {
+  /** The items of every location that answered, in the order the locations were given. */
+  items: T[];
+  /** The locations that answered. */
+  reached: string[];
+  /** The locations that did not, with their errors. */
+  unreachable: LocationFailure[];
+}
+
+/** A value read with failover, and where it came from. */
+export interface Served<T> {
+  value: T;
+  /** The location that served it. */
+  location: string;
+  /** The locations tried before it, with their errors. */
+  skipped: LocationFailure[];
+}
+
+/**
+ * Several locations at once; see {@link Client.locations}. A read fails over only
+ * when a location is unavailable (network, server, quota, open circuit); a
+ * not-found or permission error is the answer. When every location is
+ * unavailable the error's code is `LOCATION_UNAVAILABLE`.
+ */
+export class Locations {
+  /** @internal */
+  constructor(
+    private readonly client: Client,
+    /** The locations, in order of preference. */
+    readonly locations: string[],
+  ) {}
+
+  /** The repositories of every location. */
+  repositories(options: CallOptions = {}): Promise<Across<Repository>> {
+    return task(this.client, (n) => n.locationsRepositories(this.locations), options);
+  }
+
+  /** The docker images of the repository `repository` (an id) in every location. */
+  dockerImages(repository: string, options: CallOptions = {}): Promise<Across<DockerImage>> {
+    return task(this.client, (n) => n.locationsDockerImages(this.locations, repository), options);
+  }
+
+  /** A repository, from the first location available. */
+  getRepository(repository: string, options: CallOptions = {}): Promise<Served<Repository>> {
+    return task(this.client, (n) => n.locationsGetRepository(this.locations, repository), options);
+  }
+
+  /** An image's digest and name (a tag resolved), from the first location available. */
+  resolveImage(image: string, options: CallOptions = {}): Promise<Served<{ name: string; digest: string }>> {
+    return task(this.client, (n) => n.locationsResolveImage(this.locations, image), options);
   }
 }
 

@@ -10,6 +10,7 @@ export {
   DockerImages,
   Files,
   Images,
+  Locations,
   Packages,
   Repositories,
   Tags,
@@ -17,6 +18,7 @@ export {
   Vulnerabilities,
 } from './client.js';
 export type {
+  Across,
   CleanupOptions,
   ClientOptions,
   Credentials,
@@ -25,9 +27,11 @@ export type {
   ImageName,
   ImageTransferOptions,
   ListOptions,
+  LocationFailure,
   OrderOptions,
   Progress,
   RepositoryFields,
+  Served,
   TransferOptions,
   TransferReport,
 } from './client.js';

@@ -85,6 +85,15 @@ test('occurrences created through Grafeas show up in the report, summary and ima
   assert.ok(notes.some((n) => n.name === note.name));
 });
 
+test('Container Analysis answers the same over REST', async () => {
+  const { image } = await hello();
+  const rest = client({ analysisProtocol: 'rest' });
+  const report = await rest.vulnerabilities.report('docker', image);
+  assert.equal(report.counts.HIGH?.total, 1);
+  const viaRest = await rest.vulnerabilities.occurrences({ filter: 'kind="VULNERABILITY"' }).toArray();
+  assert.equal(viaRest.length, 1);
+});
+
 test('waiting for an analysis that is not there times out', async () => {
   const c = client();
   await c.ready();

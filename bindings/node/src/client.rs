@@ -55,6 +55,10 @@ pub struct ClientOptions {
     pub replay: Option<String>,
     /// Environment variables to read instead of the process environment.
     pub env: Option<HashMap<String, String>>,
+    /// Container Analysis over `grpc` (the default) or `rest`.
+    pub analysis_protocol: Option<String>,
+    /// Use the regional Artifact Registry API hosts instead of the global one.
+    pub regional_endpoints: Option<bool>,
 }
 
 fn credentials(c: CredentialsOptions) -> gar::Result<Credentials> {
@@ -132,6 +136,19 @@ fn builder(o: ClientOptions) -> gar::Result<gar::ClientBuilder> {
     }
     if let Some(env) = o.env {
         b = b.environment_map(env);
+    }
+    match o.analysis_protocol.as_deref() {
+        None | Some("grpc") => {}
+        Some("rest") => b = b.analysis_protocol(gar::Protocol::Rest),
+        Some(other) => {
+            return Err(invalid(
+                gar::ErrorKind::InvalidArgument,
+                format!("unknown analysis protocol {other:?}: use grpc or rest"),
+            ));
+        }
+    }
+    if o.regional_endpoints == Some(true) {
+        b = b.endpoints(gar::Endpoints::regional());
     }
     Ok(b)
 }
@@ -233,6 +250,8 @@ mod tests {
             record: None,
             replay: None,
             env: None,
+            analysis_protocol: None,
+            regional_endpoints: None,
         }
     }
 
@@ -270,5 +289,8 @@ mod tests {
         o.replay = Some("b".into());
         assert!(builder(o).is_err());
         assert!(builder(options()).is_ok());
+        let mut o = options();
+        o.analysis_protocol = Some("carrier-pigeon".into());
+        assert!(builder(o).is_err());
     }
 }

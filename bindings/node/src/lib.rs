@@ -38,6 +38,7 @@ mod cursor;
 mod emulator;
 mod error;
 mod images;
+mod locations;
 mod services;
 mod streams;
 mod task;
