@@ -108,6 +108,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("cannot create {}: {e}", work.0.display()))?;
     println!("work directory (tmpfs): {}", work.0.display());
 
+    let load_before = load_average();
     let mut rows = Vec::new();
     for &mib in &sizes {
         let mut samples: [Vec<Sample>; 4] = Default::default();
@@ -193,8 +194,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         rows.push((mib, gar_push, skopeo_push, gar_pull, skopeo_pull));
     }
 
+    let load = format!("{load_before} at the start, {} at the end", load_average());
     let report = render(&rows, runs);
-    println!("\n{report}");
+    println!("\n{report}\nload average (1 min): {load}");
     record(&format!(
         "## oci\n\n`cargo xtask bench oci --sizes {} --runs {runs}`: push and pull of a single-layer image \
          (a gzip stream of incompressible bytes, so no tool recompresses it) to and from Debian's \
@@ -202,7 +204,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
          settings) and by skopeo (`{}`) in the same run. Sources, pulled layouts and the registry's storage are in \
          /dev/shm. MB/s is layer bytes over wall time; CPU is user + system seconds of the client \
          process; peak RSS is the client's maximum resident set (`/usr/bin/time`). Medians of {runs} runs.\n\n\
-         Machine: {}.\n\n{report}",
+         Machine: {}; load average (1 min, other work included) {load}: the \
+         machine is shared, so wall times and ratios move with its load while CPU seconds and RSS \
+         hardly do.\n\n{report}",
         sizes
             .iter()
             .map(u64::to_string)
@@ -359,6 +363,14 @@ fn start_registry(work: &Path, storage: &Path) -> Result<(Server, String), Strin
     Err(format!(
         "{REGISTRY} did not listen on 127.0.0.1:{port} within 20 s"
     ))
+}
+
+/// The 1-minute load average, from /proc/loadavg.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 fn version(tool: &str, args: &[&str]) -> String {
