@@ -276,14 +276,19 @@ impl UploadBlob {
                 Mount::Session(location) => session = Some(location),
             }
         }
+        let mut mode = self
+            .mode
+            .unwrap_or_else(|| repo.registry().upload_mode(self.size));
+        if !self.source.resumable() && matches!(mode, UploadMode::Chunked { .. }) {
+            // A one-shot stream cannot be cut into chunks opened one by one.
+            mode = UploadMode::Streamed;
+        }
         let mut upload = Upload {
             repo: repo.clone(),
             digest: self.digest.clone(),
             size: self.size,
             source: self.source.clone(),
-            mode: self
-                .mode
-                .unwrap_or_else(|| repo.registry().upload_mode(self.size)),
+            mode,
             session,
             offset: 0,
             progress,
