@@ -6,9 +6,9 @@
 import { Readable } from 'node:stream';
 
 import { Emulator } from './emulator.js';
-import { toGarError } from './errors.js';
+import { GarError, abortedError, toGarError } from './errors.js';
 import { type Native, native } from './native.js';
-import { type CallOptions, type Page, Paged, call, run } from './run.js';
+import { type CallOptions, type Page, Paged, call, decode, run } from './run.js';
 import type {
   BatchDeleteResult,
   CleanupApplied,
@@ -556,6 +556,11 @@ export class Files {
   }
 }
 
+/** Bytes as a Buffer, without copying. */
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /** A native byte stream as a Node `Readable`. */
 function byteReadable(stream: Native.ByteStream, options: TransferOptions): Readable {
   const signal = options.signal;
@@ -911,6 +916,54 @@ export class Images {
   async blob(image: string, digest: string, options: TransferOptions = {}): Promise<Readable> {
     const stream = await task<Native.ByteStream>(this.client, (n) => n.imageBlob(image, digest), options);
     return byteReadable(stream, options);
+  }
+
+  /**
+   * Uploads the blob `digest` of `size` bytes to the image's repository from a
+   * file path, bytes, or a Node stream (any async iterable of bytes, read with
+   * backpressure; a stream cannot resume, a file can). Nothing is sent when the
+   * repository already holds the blob. The registry checks the digest.
+   */
+  async uploadBlob(
+    image: string,
+    digest: string,
+    size: number,
+    source: string | Uint8Array | AsyncIterable<Uint8Array>,
+    options: TransferOptions = {},
+  ): Promise<'uploaded' | 'existed' | 'mounted'> {
+    const progress = nativeProgress(options.onProgress);
+    if (typeof source === 'string' || source instanceof Uint8Array) {
+      const path = typeof source === 'string' ? source : undefined;
+      const bytes = typeof source === 'string' ? undefined : asBuffer(source);
+      return task(this.client, (n) => n.imageUploadBlob(image, digest, size, path, bytes, progress), options);
+    }
+    const signal = options.signal;
+    if (signal?.aborted) throw abortedError(signal);
+    const n = await nativeOf(this.client);
+    const sink = call(() => n.imageUploadBlobStream(image, digest, size, progress));
+    const onAbort = (): void => sink.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const feeding = (async () => {
+        try {
+          for await (const chunk of source) {
+            await run(() => sink.write(asBuffer(chunk)));
+            if (signal?.aborted) return;
+          }
+          sink.end();
+        } catch (e) {
+          sink.fail(e instanceof Error ? e.message : String(e));
+          throw e;
+        }
+      })();
+      const [fed, done] = await Promise.allSettled([feeding, sink.result()]);
+      if (done.status === 'fulfilled') return decode(done.value) as 'uploaded' | 'existed' | 'mounted';
+      // The source's own failure explains the upload's; else the upload's error does.
+      if (fed.status === 'rejected' && !(fed.reason instanceof GarError) && !signal?.aborted) throw fed.reason;
+      throw toGarError(done.reason, signal);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Downloads a blob of the image's repository to `dest` (verified; nothing left on failure); resolves with its size. */

@@ -23,12 +23,17 @@ export async function run<T>(start: () => Native.Task, signal?: AbortSignal): Pr
   const onAbort = (): void => task.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return (await task.wait()) as T;
+    return decode(await task.wait()) as T;
   } catch (e) {
     throw toGarError(e, signal);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** A task's result: JSON arrives as its text (parsed here), bytes and streams as themselves. */
+export function decode(v: string | Buffer | Native.ByteStream): unknown {
+  return typeof v === 'string' ? JSON.parse(v) : v;
 }
 
 /** Calls a synchronous native function, converting what it throws. */
@@ -73,6 +78,8 @@ export class Paged<T> implements AsyncIterable<T> {
         const page = await run<Page<T> | null>(() => cursor.next(), signal);
         if (page === null) return;
         yield page;
+        // The last page says so: no need to ask for another.
+        if (page.nextPageToken === null) return;
       }
     } finally {
       cursor.close();

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 
 import type { Progress } from '../src/index.js';
@@ -115,6 +117,50 @@ test('manifests and blobs are read, verified as they flow', async () => {
     })(),
   );
   assert.equal(noBlob.code, 'BLOB_NOT_FOUND');
+});
+
+test('blobs are uploaded from a Node stream, a file and bytes, and checked by digest', async () => {
+  const c = client();
+  const content = Buffer.alloc(3 * 1024 * 1024 + 17, 'gar');
+  const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
+  const seen: Progress[] = [];
+  const pieces = async function* () {
+    for (let at = 0; at < content.length; at += 256 * 1024) yield content.subarray(at, at + 256 * 1024);
+  };
+  const out = await c.images.uploadBlob('docker/uploads', digest, content.length, Readable.from(pieces()), {
+    onProgress: (p) => seen.push(p),
+  });
+  assert.equal(out, 'uploaded');
+  const back: Buffer[] = [];
+  for await (const chunk of await c.images.blob('docker/uploads', digest)) back.push(chunk as Buffer);
+  assert.ok(Buffer.concat(back).equals(content));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(Math.max(...seen.map((p) => p.bytes)), content.length);
+
+  assert.equal(await c.images.uploadBlob('docker/uploads', digest, content.length, content), 'existed');
+
+  const small = Buffer.from('a small blob\n');
+  const smallDigest = `sha256:${createHash('sha256').update(small).digest('hex')}`;
+  const dir = await mkdtemp(join(tmpdir(), 'gar-node-up-'));
+  try {
+    await writeFile(join(dir, 'blob'), small);
+    assert.equal(await c.images.uploadBlob('docker/uploads', smallDigest, small.length, join(dir, 'blob')), 'uploaded');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  const wrong = `sha256:${'1'.repeat(64)}`;
+  const e = await rejection(c.images.uploadBlob('docker/uploads', wrong, small.length, Readable.from([small])));
+  assert.ok(e.code === 'BLOB_DIGEST_MISMATCH' || e.code === 'BLOB_UPLOAD_FAILED' || e.code === 'INVALID_DIGEST', e.code);
+
+  const broken = async function* () {
+    yield small;
+    throw new Error('the source broke');
+  };
+  await assert.rejects(
+    c.images.uploadBlob('docker/uploads', smallDigest.replace(/.$/, '0'), 100, broken()),
+    /the source broke/,
+  );
 });
 
 test('an image is deleted by tag', async () => {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use gar::Layout;
 use gar::oci::manifest::Platform;
+use napi::bindgen_prelude::Buffer;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
 use serde_json::{Value, json};
@@ -15,7 +16,7 @@ use crate::client::NativeClient;
 use crate::convert::{to_camel_json, to_json};
 use crate::error::{describe, invalid, to_napi};
 use crate::streams::{ByteStream, Progress, ProgressFn};
-use crate::task::{Output, Task, failed, start};
+use crate::task::{Output, Task, failed, start, start_now};
 
 /// Options of an image transfer (push, pull, copy).
 #[napi(object)]
@@ -69,6 +70,119 @@ fn platform(text: &str) -> gar::Result<Platform> {
             gar::ErrorKind::InvalidArgument,
             format!("platform {text:?} is not os/architecture[/variant]"),
         )),
+    }
+}
+
+/// Chunks a [`ByteSink`] holds before `write` waits for the upload to take them.
+const SINK_DEPTH: usize = 4;
+
+fn outcome(o: gar::oci::UploadOutcome) -> gar::Result<Value> {
+    Ok(Value::String(
+        match o {
+            gar::oci::UploadOutcome::Uploaded => "uploaded",
+            gar::oci::UploadOutcome::Existed => "existed",
+            gar::oci::UploadOutcome::Mounted => "mounted",
+            _ => "uploaded",
+        }
+        .to_owned(),
+    ))
+}
+
+impl NativeClient {
+    fn upload(
+        &self,
+        image: &str,
+        digest: &str,
+        size: f64,
+        source: gar::oci::BlobSource,
+        progress: Option<ProgressFn>,
+    ) -> gar::Result<gar::oci::UploadBlob> {
+        if !(0.0..=9_007_199_254_740_991.0).contains(&size) {
+            return Err(invalid(
+                gar::ErrorKind::InvalidArgument,
+                format!("blob size {size} is not a byte count"),
+            ));
+        }
+        let name = self.inner.image(image)?;
+        let mut upload = self
+            .inner
+            .oci(&name)?
+            .upload_blob(&digest.parse()?, size as u64, source);
+        if let Some(p) = progress {
+            upload = upload.with_progress(oci_progress(p));
+        }
+        Ok(upload)
+    }
+}
+
+/// Where JavaScript writes the chunks of a blob being uploaded.
+#[napi]
+pub struct ByteSink {
+    tx: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<gar::Result<bytes::Bytes>>>>,
+    upload: Task,
+}
+
+#[napi]
+impl ByteSink {
+    /// Hands a chunk to the upload; resolves once it is taken (backpressure).
+    #[napi]
+    pub fn write(&self, chunk: Buffer) -> Task {
+        let tx = self.tx.lock().ok().and_then(|g| g.clone());
+        let chunk = bytes::Bytes::from(chunk.to_vec());
+        start(async move {
+            let tx = tx.ok_or_else(|| {
+                invalid(
+                    gar::ErrorKind::FailedPrecondition,
+                    "the blob sink is closed",
+                )
+            })?;
+            tx.send(Ok(chunk)).await.map_err(|_| {
+                gar::Error::new(
+                    gar::ErrorKind::BlobUploadFailed,
+                    "the upload stopped taking data (see its result)",
+                )
+            })?;
+            Ok(Value::Null)
+        })
+    }
+
+    /// Ends the data; the upload then finishes (and checks the digest and size).
+    #[napi]
+    pub fn end(&self) {
+        if let Ok(mut g) = self.tx.lock() {
+            g.take();
+        }
+    }
+
+    /// Fails the upload: the source broke with `message`.
+    #[napi]
+    pub fn fail(&self, message: String) {
+        let tx = self.tx.lock().ok().and_then(|mut g| g.take());
+        if let Some(tx) = tx {
+            napi::bindgen_prelude::spawn(async move {
+                let _ = tx
+                    .send(Err(gar::Error::new(
+                        gar::ErrorKind::Io,
+                        format!("the source stream failed: {message}"),
+                    )))
+                    .await;
+            });
+        }
+    }
+
+    /// The upload's result: `uploaded`, `existed` or `mounted`. May be awaited once.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub async fn result(
+        &self,
+    ) -> napi::Result<napi::bindgen_prelude::Either3<String, Buffer, ByteStream>> {
+        self.upload.wait().await
+    }
+
+    /// Stops the upload.
+    #[napi]
+    pub fn cancel(&self) {
+        self.end();
+        self.upload.cancel();
     }
 }
 
@@ -315,6 +429,69 @@ impl NativeClient {
             Ok(req) => start(async move { Ok(json!(req.send().await?)) }),
             Err(e) => failed(e),
         }
+    }
+
+    /// Uploads the blob `digest` of `size` bytes to an image's repository from a
+    /// file (`path`) or bytes (`bytes`); skipped when the repository holds it.
+    /// Returns `uploaded`, `existed` or `mounted`.
+    #[napi(
+        ts_args_type = "image: string, digest: string, size: number, path?: string | undefined | null, bytes?: Buffer | undefined | null, progress?: ((progress: Progress) => void) | undefined | null"
+    )]
+    pub fn image_upload_blob(
+        &self,
+        image: String,
+        digest: String,
+        size: f64,
+        path: Option<String>,
+        bytes: Option<Buffer>,
+        progress: Option<ProgressFn>,
+    ) -> Task {
+        let source = match (path, bytes) {
+            (Some(p), None) => gar::oci::BlobSource::file(p),
+            (None, Some(b)) => gar::oci::BlobSource::bytes(b.to_vec()),
+            _ => {
+                return failed(invalid(
+                    gar::ErrorKind::InvalidArgument,
+                    "give the blob as a path or as bytes",
+                ));
+            }
+        };
+        match self.upload(&image, &digest, size, source, progress) {
+            Ok(upload) => start(async move { outcome(upload.send().await?) }),
+            Err(e) => failed(e),
+        }
+    }
+
+    /// Starts uploading the blob `digest` of `size` bytes from chunks JavaScript
+    /// writes into the returned sink (a Node stream, read once: the upload cannot
+    /// resume).
+    #[napi(
+        ts_args_type = "image: string, digest: string, size: number, progress?: ((progress: Progress) => void) | undefined | null"
+    )]
+    pub fn image_upload_blob_stream(
+        &self,
+        image: String,
+        digest: String,
+        size: f64,
+        progress: Option<ProgressFn>,
+    ) -> napi::Result<ByteSink> {
+        let (tx, rx) = tokio::sync::mpsc::channel::<gar::Result<bytes::Bytes>>(SINK_DEPTH);
+        let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        });
+        let upload = self
+            .upload(
+                &image,
+                &digest,
+                size,
+                gar::oci::BlobSource::stream(chunks),
+                progress,
+            )
+            .map_err(|e| to_napi(&e))?;
+        Ok(ByteSink {
+            tx: std::sync::Mutex::new(Some(tx)),
+            upload: start_now(async move { outcome(upload.send().await?) }),
+        })
     }
 
     /// Deletes an image (by tag or digest) with its tags; returns the deleted name.

@@ -83,21 +83,54 @@ impl Reporter {
 /// Bytes for JavaScript.
 pub(crate) type Chunks = BoxStream<'static, gar::Result<bytes::Bytes>>;
 
+/// Where the reader task leaves the pieces it read (a private alias: it never
+/// appears in a napi signature, so it cannot leak into the generated types).
+type Pieces = tokio::sync::mpsc::Receiver<gar::Result<Vec<u8>>>;
+
+/// Pieces read ahead of JavaScript, so that the network keeps flowing while
+/// JavaScript handles the previous piece (at most this many MiB wait in memory).
+const AHEAD: usize = 4;
+
 /// A stream of bytes: each `next()` yields a `Buffer` of up to 1 MiB, or `null` at
-/// the end. Content is verified as it flows; a mismatch ends the stream with an error
-/// instead of its end.
+/// the end. Content is verified as it flows; a mismatch ends the stream with an
+/// error instead of its end. A reader task stays up to [`AHEAD`] pieces ahead.
 #[napi]
 pub struct ByteStream {
-    chunks: Arc<tokio::sync::Mutex<Option<Chunks>>>,
+    pieces: Arc<tokio::sync::Mutex<Option<Pieces>>>,
+    reader: tokio::task::AbortHandle,
 }
 
 impl ByteStream {
-    /// A stream over `chunks` (fused: a piece that ends the content is followed
-    /// by `null` without polling the source again).
+    /// A stream over `chunks`, read ahead by a task on the addon's runtime.
     pub(crate) fn new(chunks: Chunks) -> Self {
+        let (tx, rx) = tokio::sync::mpsc::channel(AHEAD);
+        let reader = napi::bindgen_prelude::spawn(async move {
+            let mut chunks = chunks.fuse().boxed();
+            loop {
+                match gather(&mut chunks).await {
+                    Ok(Some(piece)) => {
+                        if tx.send(Ok(piece)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
+            }
+        });
         Self {
-            chunks: Arc::new(tokio::sync::Mutex::new(Some(chunks.fuse().boxed()))),
+            pieces: Arc::new(tokio::sync::Mutex::new(Some(rx))),
+            reader: reader.abort_handle(),
         }
+    }
+}
+
+impl Drop for ByteStream {
+    fn drop(&mut self) {
+        self.reader.abort();
     }
 }
 
@@ -126,24 +159,24 @@ async fn gather(chunks: &mut Chunks) -> gar::Result<Option<Vec<u8>>> {
 
 #[napi]
 impl ByteStream {
-    /// Starts reading the next piece: a `Buffer`, or `null` at the end.
+    /// Reads the next piece: a `Buffer`, or `null` at the end.
     #[napi]
     pub fn next(&self) -> Task {
-        let chunks = self.chunks.clone();
+        let pieces = self.pieces.clone();
         start(async move {
-            let mut guard = chunks.lock().await;
-            let Some(stream) = guard.as_mut() else {
+            let mut guard = pieces.lock().await;
+            let Some(rx) = guard.as_mut() else {
                 return Ok(Output::Json(Value::Null));
             };
-            match gather(stream).await {
-                Ok(Some(bytes)) => Ok(Output::Bytes(bytes)),
-                Ok(None) => {
-                    *guard = None;
-                    Ok(Output::Json(Value::Null))
-                }
-                Err(e) => {
+            match rx.recv().await {
+                Some(Ok(bytes)) => Ok(Output::Bytes(bytes)),
+                Some(Err(e)) => {
                     *guard = None;
                     Err(e)
+                }
+                None => {
+                    *guard = None;
+                    Ok(Output::Json(Value::Null))
                 }
             }
         })
@@ -152,12 +185,13 @@ impl ByteStream {
     /// Stops reading (closing the connection); later `next()` calls yield `null`.
     #[napi]
     pub fn close(&self) {
-        if let Ok(mut guard) = self.chunks.try_lock() {
+        self.reader.abort();
+        if let Ok(mut guard) = self.pieces.try_lock() {
             *guard = None;
         } else {
-            let chunks = self.chunks.clone();
+            let pieces = self.pieces.clone();
             napi::bindgen_prelude::spawn(async move {
-                *chunks.lock().await = None;
+                *pieces.lock().await = None;
             });
         }
     }

@@ -1,8 +1,16 @@
 //! Calls that run on the addon's tokio runtime and can be cancelled.
+//!
+//! A [`Task`] holds a call's future until JavaScript awaits `wait()`, which runs
+//! it as the napi async call itself (one hop between the threads, the least a
+//! promise can cost); `cancel()` aborts it, before or while it runs. Only calls
+//! that must make progress before anyone waits (an upload fed by `write`s) are
+//! spawned at once instead ([`start_now`]).
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
 
+use futures_util::future::{AbortHandle, Abortable, Aborted};
 use napi::bindgen_prelude::{Buffer, Either3};
 use napi_derive::napi;
 use serde_json::Value;
@@ -11,8 +19,9 @@ use tokio::sync::oneshot;
 use crate::error::{cancelled, to_napi};
 use crate::streams::ByteStream;
 
-/// What a task produces: JSON (converted to a JavaScript value), bytes (a
-/// `Buffer`), or a stream of bytes.
+/// What a task produces: JSON (handed to JavaScript as its text, which
+/// `JSON.parse` turns into objects faster than property-by-property creation),
+/// bytes (a `Buffer`), or a stream of bytes.
 pub(crate) enum Output {
     /// A JSON value (`null` for calls that return nothing).
     Json(Value),
@@ -28,17 +37,43 @@ impl From<Value> for Output {
     }
 }
 
-/// A started call: `wait()` resolves with its result, `cancel()` stops it (the
-/// call's future is dropped, which closes its connections and removes any partial
-/// file it was writing).
-#[napi]
-pub struct Task {
-    result: Mutex<Option<oneshot::Receiver<gar::Result<Output>>>>,
-    abort: tokio::task::AbortHandle,
+type Call = Pin<Box<dyn Future<Output = Result<gar::Result<Output>, Aborted>> + Send>>;
+
+enum State {
+    /// Not started: runs when awaited.
+    Lazy(Call),
+    /// Started: its result arrives here.
+    Running(oneshot::Receiver<gar::Result<Output>>),
 }
 
-/// Starts `call` on the addon's runtime.
+/// A call: `wait()` resolves with its result, `cancel()` stops it (the call's
+/// future is dropped, which closes its connections and removes any partial file
+/// it was writing).
+#[napi]
+pub struct Task {
+    state: Mutex<Option<State>>,
+    abort: AbortHandle,
+    /// A call spawned at once, to abort on `cancel()`.
+    spawned: Option<tokio::task::AbortHandle>,
+}
+
+/// A task that runs `call` when awaited.
 pub(crate) fn start<F, T>(call: F) -> Task
+where
+    F: Future<Output = gar::Result<T>> + Send + 'static,
+    T: Into<Output> + Send + 'static,
+{
+    let (abort, registration) = AbortHandle::new_pair();
+    let call = Abortable::new(async move { call.await.map(Into::into) }, registration);
+    Task {
+        state: Mutex::new(Some(State::Lazy(Box::pin(call)))),
+        abort,
+        spawned: None,
+    }
+}
+
+/// A task whose `call` starts now on the addon's runtime.
+pub(crate) fn start_now<F, T>(call: F) -> Task
 where
     F: Future<Output = gar::Result<T>> + Send + 'static,
     T: Into<Output> + Send + 'static,
@@ -47,9 +82,11 @@ where
     let handle = napi::bindgen_prelude::spawn(async move {
         let _ = tx.send(call.await.map(Into::into));
     });
+    let (abort, _) = AbortHandle::new_pair();
     Task {
-        result: Mutex::new(Some(rx)),
-        abort: handle.abort_handle(),
+        state: Mutex::new(Some(State::Running(rx))),
+        abort,
+        spawned: Some(handle.abort_handle()),
     }
 }
 
@@ -58,24 +95,36 @@ pub(crate) fn failed(e: gar::Error) -> Task {
     start(async move { Err::<Value, _>(e) })
 }
 
+fn to_js(out: gar::Result<Output>) -> napi::Result<Either3<String, Buffer, ByteStream>> {
+    match out {
+        Ok(Output::Json(v)) => Ok(Either3::A(v.to_string())),
+        Ok(Output::Bytes(b)) => Ok(Either3::B(b.into())),
+        Ok(Output::Stream(s)) => Ok(Either3::C(s)),
+        Err(e) => Err(to_napi(&e)),
+    }
+}
+
 #[napi]
 impl Task {
-    /// The call's result; rejects with the call's error, or with `CANCELLED`
-    /// after `cancel()`. May be awaited once.
-    #[napi(ts_return_type = "Promise<any>")]
-    pub async fn wait(&self) -> napi::Result<Either3<Value, Buffer, ByteStream>> {
-        let rx = self
-            .result
+    /// The call's result: JSON text, a `Buffer` or a `ByteStream`; rejects with
+    /// the call's error, or with `CANCELLED` after `cancel()`. May be awaited once.
+    #[napi(ts_return_type = "Promise<string | Buffer | ByteStream>")]
+    pub async fn wait(&self) -> napi::Result<Either3<String, Buffer, ByteStream>> {
+        let state = self
+            .state
             .lock()
             .map_err(|_| napi::Error::from_reason("task state poisoned"))?
             .take()
             .ok_or_else(|| napi::Error::from_reason("Task.wait() may be called once"))?;
-        match rx.await {
-            Ok(Ok(Output::Json(v))) => Ok(Either3::A(v)),
-            Ok(Ok(Output::Bytes(b))) => Ok(Either3::B(b.into())),
-            Ok(Ok(Output::Stream(s))) => Ok(Either3::C(s)),
-            Ok(Err(e)) => Err(to_napi(&e)),
-            Err(_) => Err(to_napi(&cancelled())),
+        match state {
+            State::Lazy(call) => match call.await {
+                Ok(out) => to_js(out),
+                Err(Aborted) => Err(to_napi(&cancelled())),
+            },
+            State::Running(rx) => match rx.await {
+                Ok(out) => to_js(out),
+                Err(_) => Err(to_napi(&cancelled())),
+            },
         }
     }
 
@@ -83,5 +132,8 @@ impl Task {
     #[napi]
     pub fn cancel(&self) {
         self.abort.abort();
+        if let Some(h) = &self.spawned {
+            h.abort();
+        }
     }
 }

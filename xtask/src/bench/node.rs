@@ -110,7 +110,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .join("examples")
         .join("node_bench");
 
-    println!("\n==> starting the emulator with a 256 MiB file");
+    println!("\n==> starting the emulator with a 256 MiB blob");
     let child = Command::new(&bench)
         .arg("serve")
         .stdin(Stdio::piped())
