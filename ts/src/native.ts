@@ -11,3 +11,48 @@ export type { Native };
 // The compiled file sits in dist/src/, two levels below the package root.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const native: typeof Native = require(path.join(__dirname, '..', '..', 'native', 'index.cjs'));
+
+/** A call in flight: how to settle its promise. */
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+const pending = new Map<number, Pending>();
+let nextId = 0;
+/** Keeps Node's event loop alive while calls are in flight (the completion callback does not). */
+let keepAlive: NodeJS.Timeout | undefined;
+
+/**
+ * Whether this thread delivers completions through the one handler. The handler
+ * is per process: in a worker thread (or any second environment) it is taken,
+ * and calls settle through napi's own per-call promises instead.
+ */
+let shared = true;
+try {
+  native.setCompletionHandler((id, ok, value) => {
+    const p = pending.get(id);
+    if (p === undefined) return;
+    pending.delete(id);
+    if (pending.size === 0 && keepAlive !== undefined) {
+      clearInterval(keepAlive);
+      keepAlive = undefined;
+    }
+    if (ok) p.resolve(value);
+    else p.reject(new Error(String(value)));
+  });
+} catch {
+  shared = false;
+}
+
+/** Runs a native task; its raw result (JSON text, a Buffer or a ByteStream) resolves the promise. */
+export function settle(task: Native.Task): Promise<string | Buffer | Native.ByteStream> {
+  if (!shared) return task.wait();
+  return new Promise((resolve, reject) => {
+    nextId = (nextId + 1) % 0xffff_ffff;
+    const id = nextId;
+    task.run(id);
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    if (keepAlive === undefined) keepAlive = setInterval(() => undefined, 0x7fff_ffff);
+  });
+}

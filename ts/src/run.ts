@@ -3,7 +3,7 @@
  * @internal
  */
 import { abortedError, toGarError } from './errors.js';
-import type { Native } from './native.js';
+import { type Native, settle } from './native.js';
 
 /** Options every call takes. */
 export interface CallOptions {
@@ -23,7 +23,7 @@ export async function run<T>(start: () => Native.Task, signal?: AbortSignal): Pr
   const onAbort = (): void => task.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return decode(await task.wait()) as T;
+    return decode(await settle(task)) as T;
   } catch (e) {
     throw toGarError(e, signal);
   } finally {

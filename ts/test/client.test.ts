@@ -65,6 +65,29 @@ test('a session is recorded and replayed without the network', async () => {
   }
 });
 
+test('the package works in a worker thread too', async () => {
+  const { Worker } = await import('node:worker_threads');
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { Client } = require(workerData.pkg);
+    const c = new Client({ project: 'demo-project', location: 'us-central1', emulator: workerData.url,
+      credentials: { type: 'accessToken', token: workerData.token } });
+    c.repositories.get('docker').then((r) => parentPort.postMessage(r.format), (e) => parentPort.postMessage('error: ' + e.message));`;
+  const worker = new Worker(code, {
+    eval: true,
+    workerData: { pkg: require.resolve('../src/index.js'), url: emulator().url, token: emulator().token },
+  });
+  try {
+    const message = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    assert.equal(message, 'DOCKER');
+  } finally {
+    await worker.terminate();
+  }
+});
+
 test('concurrent calls on one client all complete', async () => {
   const c = client();
   const results = await Promise.all(

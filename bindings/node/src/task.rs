@@ -10,8 +10,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 
+use std::sync::OnceLock;
+
 use futures_util::future::{AbortHandle, Abortable, Aborted};
-use napi::bindgen_prelude::{Buffer, Either3};
+use napi::bindgen_prelude::{Buffer, Either3, FnArgs};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -95,6 +98,49 @@ pub(crate) fn failed(e: gar::Error) -> Task {
     start(async move { Err::<Value, _>(e) })
 }
 
+/// What a finished call hands JavaScript: its id, whether it succeeded, and its
+/// value (JSON text, bytes or a stream) or its error (the marked error text).
+type Completion = FnArgs<(u32, bool, Either3<String, Buffer, ByteStream>)>;
+
+/// The one JavaScript function every `Task::run` completes through. Weak: it does
+/// not keep Node's event loop alive (the TS layer does, while calls are pending).
+#[allow(
+    clippy::type_complexity,
+    reason = "napi's ThreadsafeFunction carries its configuration as type parameters"
+)]
+type CompletionFn = ThreadsafeFunction<Completion, (), Completion, napi::Status, false, true>;
+
+static COMPLETIONS: OnceLock<CompletionFn> = OnceLock::new();
+
+/// Sets the function finished calls are delivered to (once per process; the TS
+/// layer does it when it loads the addon). One long-lived thread-safe function
+/// instead of one per call: the cheaper way back to the JavaScript thread.
+#[napi(
+    ts_args_type = "callback: (id: number, ok: boolean, value: string | Buffer | ByteStream) => void"
+)]
+pub fn set_completion_handler(callback: CompletionFn) -> napi::Result<()> {
+    COMPLETIONS
+        .set(callback)
+        .map_err(|_| napi::Error::from_reason("the completion handler is set already"))
+}
+
+/// Delivers a finished call to JavaScript.
+fn complete(id: u32, out: gar::Result<Output>) {
+    let Some(callback) = COMPLETIONS.get() else {
+        return;
+    };
+    let (ok, value) = match out {
+        Ok(Output::Json(v)) => (true, Either3::A(v.to_string())),
+        Ok(Output::Bytes(b)) => (true, Either3::B(b.into())),
+        Ok(Output::Stream(s)) => (true, Either3::C(s)),
+        Err(e) => (false, Either3::A(to_napi(&e).reason)),
+    };
+    let _ = callback.call(
+        FnArgs::from((id, ok, value)),
+        ThreadsafeFunctionCallMode::NonBlocking,
+    );
+}
+
 fn to_js(out: gar::Result<Output>) -> napi::Result<Either3<String, Buffer, ByteStream>> {
     match out {
         Ok(Output::Json(v)) => Ok(Either3::A(v.to_string())),
@@ -126,6 +172,32 @@ impl Task {
                 Err(_) => Err(to_napi(&cancelled())),
             },
         }
+    }
+
+    /// Runs the call and delivers its result to the completion handler under
+    /// `id` (see `setCompletionHandler`): the fast path the TS layer uses. A task
+    /// runs once, by `run` or by `wait`.
+    #[napi]
+    pub fn run(&self, id: u32) -> napi::Result<()> {
+        let state = self
+            .state
+            .lock()
+            .map_err(|_| napi::Error::from_reason("task state poisoned"))?
+            .take()
+            .ok_or_else(|| napi::Error::from_reason("a task runs once"))?;
+        if COMPLETIONS.get().is_none() {
+            return Err(napi::Error::from_reason(
+                "Task.run needs setCompletionHandler first",
+            ));
+        }
+        napi::bindgen_prelude::spawn(async move {
+            let out = match state {
+                State::Lazy(call) => call.await.unwrap_or_else(|Aborted| Err(cancelled())),
+                State::Running(rx) => rx.await.unwrap_or_else(|_| Err(cancelled())),
+            };
+            complete(id, out);
+        });
+        Ok(())
     }
 
     /// Stops the call; a pending `wait()` rejects with `CANCELLED`.
