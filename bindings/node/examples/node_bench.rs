@@ -114,6 +114,12 @@ async fn client(url: &str, token: &str, calls: usize) -> Result<(), String> {
     }
     let calls_per_sec = calls as f64 / started.elapsed().as_secs_f64();
 
+    let started = Instant::now();
+    for _ in 0..calls {
+        client.access_token().await.map_err(|e| e.to_string())?;
+    }
+    let floor_us = started.elapsed().as_secs_f64() * 1e6 / calls as f64;
+
     let image = client.image("docker/bench:1").map_err(|e| e.to_string())?;
     let repository = client.oci(&image).map_err(|e| e.to_string())?;
     let manifest = repository
@@ -149,6 +155,7 @@ async fn client(url: &str, token: &str, calls: usize) -> Result<(), String> {
         serde_json::json!({
             "callsPerSec": calls_per_sec,
             "blobMBps": BLOB as f64 / 1e6 / best,
+            "floorUs": floor_us,
         })
     );
     Ok(())

@@ -190,13 +190,25 @@ impl Task {
                 "Task.run needs setCompletionHandler first",
             ));
         }
-        napi::bindgen_prelude::spawn(async move {
+        let mut call: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
             let out = match state {
                 State::Lazy(call) => call.await.unwrap_or_else(|Aborted| Err(cancelled())),
                 State::Running(rx) => rx.await.unwrap_or_else(|_| Err(cancelled())),
             };
             complete(id, out);
         });
+        // The first poll happens here, on the JavaScript thread (inside the
+        // runtime's context): a call that needs no I/O finishes without waking a
+        // worker, and one that does has sent its request before it moves to the
+        // runtime. Tokio polls the spawned future again at once, so nothing the
+        // placeholder waker missed is lost.
+        let waker = futures_util::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let first =
+            napi::bindgen_prelude::within_runtime_if_available(|| call.as_mut().poll(&mut cx));
+        if first.is_pending() {
+            napi::bindgen_prelude::spawn(call);
+        }
         Ok(())
     }
 
