@@ -220,7 +220,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
          access token of a fixed-token client), which shows what crossing into the library and \
          back costs.\n\nMachine: {}; load average (1 min, other work included) {start_load} at the \
          start, {end_load} at the end. The machine is shared: absolute numbers move several-fold \
-         between runs, ratios less.\n\n{table}",
+         between runs, and the ratios with them.\n\n{table}",
         super::emulator::machine()
     ))?;
     Ok(())
