@@ -157,8 +157,7 @@ impl Call {
 pub(crate) async fn error_of(response: Response<Body>, resource: &Resource) -> Error {
     let status = response.status().as_u16();
     let retry_after = header(response.headers(), http::header::RETRY_AFTER)
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+        .and_then(|v| gar_transport::retry::parse_retry_after(v, std::time::SystemTime::now()));
     let body = response
         .into_body()
         .collect_bytes(ERROR_BODY_LIMIT)

@@ -11,6 +11,9 @@
 //!   spans and `gar_*` metrics), [`record`] (cassettes, and replay without network).
 //! - [`Transport`]: the assembled stack, a cheap-to-clone tower service; also the
 //!   [`gar_auth::HttpClient`] credential sources use ([`Transport::token_http`]).
+//!   Every request it sends carries `User-Agent: <product> gar/<version>`
+//!   ([`TransportBuilder::user_agent`]; `gar/<version>` by default) unless the
+//!   request set its own.
 //! - [`Body`]: full (replayable) or streaming (bounded memory) bodies.
 //! - [`grpc`]: carrying tonic over the stack.
 //!
@@ -42,4 +45,4 @@ mod transport;
 pub use body::{Body, BoxError};
 pub use client::{ClientConfig, HttpsClient, TlsConfig};
 pub use errors::{is_circuit_open, is_not_recorded, is_tls_failure};
-pub use transport::{Transport, TransportBuilder};
+pub use transport::{GAR_PRODUCT, Transport, TransportBuilder, user_agent_value};

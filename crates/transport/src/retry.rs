@@ -219,8 +219,22 @@ struct Verdict {
     what: String,
 }
 
-/// Parses a `Retry-After` value: delay-seconds or an HTTP-date.
-pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+/// Parses a `Retry-After` value (RFC 9110 §10.2.3): delay-seconds (`120`) or an
+/// HTTP-date (`Wed, 21 Oct 2026 07:28:00 GMT`), read against `now` (pass the
+/// transport's [`Clock::system_now`] to stay on an injected clock). A date in
+/// the past means no wait; anything else unreadable is `None`.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use gar_transport::retry::parse_retry_after;
+///
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+/// let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+/// assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+/// assert_eq!(parse_retry_after("soon", now), None);
+/// ```
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use gar_auth::{HttpClient, HttpFuture, TokenProvider};
-use gar_core::Error;
-use http::{Request, Response};
+use gar_core::{Error, ErrorKind};
+use http::header::USER_AGENT;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use opentelemetry::metrics::Meter;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -107,6 +108,42 @@ pub struct TransportBuilder {
     meter: Option<Meter>,
     clock: Arc<dyn Clock>,
     mode: Mode,
+    user_agent: Option<String>,
+}
+
+/// gar's own product token in `User-Agent`: `gar/<version>`.
+pub const GAR_PRODUCT: &str = concat!("gar/", env!("CARGO_PKG_VERSION"));
+
+/// The `User-Agent` a transport sends: `<product> gar/<version>`, or
+/// `gar/<version>` without a product. Fails with `InvalidArgument` on a product
+/// that is empty or cannot be a header value (control characters, non-ASCII).
+pub fn user_agent_value(product: Option<&str>) -> Result<HeaderValue, Error> {
+    let Some(product) = product else {
+        return Ok(HeaderValue::from_static(GAR_PRODUCT));
+    };
+    let product = product.trim();
+    if product.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            "the user agent product is empty: name the tool (my-tool/1.2) or set none",
+        ));
+    }
+    if !product.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "the user agent product {product:?} cannot be sent in a User-Agent header: \
+                 use printable ASCII (my-tool/1.2)"
+            ),
+        ));
+    }
+    HeaderValue::from_str(&format!("{product} {GAR_PRODUCT}")).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("the user agent product {product:?} is not a valid header value"),
+        )
+        .with_source(e)
+    })
 }
 
 impl fmt::Debug for TransportBuilder {
@@ -118,6 +155,7 @@ impl fmt::Debug for TransportBuilder {
             .field("breaker", &self.breaker)
             .field("credentials", &self.credentials)
             .field("mode", &self.mode)
+            .field("user_agent", &self.user_agent)
             .finish_non_exhaustive()
     }
 }
@@ -133,6 +171,7 @@ impl Default for TransportBuilder {
             meter: None,
             clock: Arc::new(TokioClock),
             mode: Mode::Live,
+            user_agent: None,
         }
     }
 }
@@ -216,8 +255,23 @@ impl TransportBuilder {
         self
     }
 
-    /// Assembles the stack.
+    /// A product token naming the tool built on gar (`my-tool/1.2`): every
+    /// request then carries `User-Agent: my-tool/1.2 gar/<version>` (without it,
+    /// `gar/<version>`). A request that sets its own `User-Agent` keeps it. A
+    /// product that cannot be a header value fails [`build`](Self::build) with
+    /// `InvalidArgument`, before any request.
+    #[must_use]
+    pub fn user_agent(mut self, product: impl Into<String>) -> Self {
+        self.user_agent = Some(product.into());
+        self
+    }
+
+    /// Assembles the stack; fails on settings that cannot work (a user agent
+    /// that is not a header value, unusable TLS material) before any request.
     pub fn build(self) -> Result<Transport, Error> {
+        let user_agent = user_agent_value(self.user_agent.as_deref())?;
+        let mut headers = HeaderMap::new();
+        headers.insert(USER_AGENT, user_agent);
         let mut base = match &self.mode {
             Mode::Replay(cassette) => Erased::new(Replayer::new(cassette.clone())),
             Mode::Live => Erased::new(HttpsClient::new(&self.client)?),
@@ -248,6 +302,7 @@ impl TransportBuilder {
             breaker,
             plain: None,
             authed: None,
+            headers: Arc::new(headers),
         };
         transport.plain = Some(transport.assemble(None));
         transport.authed = Some(transport.assemble(self.credentials));
@@ -258,8 +313,10 @@ impl TransportBuilder {
 /// The transport every gar client sends through: a cheap-to-clone tower
 /// `Service<http::Request<Body>>` for REST, OCI and gRPC alike.
 ///
-/// Layers, outside in: observability → retry → auth → circuit breaker →
-/// timeout → (record) → HTTPS client (or the replayer). Every HTTP status comes
+/// Layers, outside in: default headers (`User-Agent`, see
+/// [`TransportBuilder::user_agent`], and [`Transport::with_default_header`]) →
+/// observability → retry → auth → circuit breaker → timeout → (record) → HTTPS
+/// client (or the replayer). Every HTTP status comes
 /// back as a response; errors are failures below HTTP, an open circuit, or
 /// credentials that could not produce a token.
 ///
@@ -287,6 +344,18 @@ pub struct Transport {
     breaker: Option<CircuitBreakerLayer>,
     plain: Option<Erased>,
     authed: Option<Erased>,
+    /// Set on every request that lacks them (`User-Agent` at least).
+    headers: Arc<HeaderMap>,
+}
+
+/// Sets each of `defaults` on `request` unless the request already has it.
+fn add_defaults(defaults: &HeaderMap, request: &mut Request<Body>) {
+    let headers = request.headers_mut();
+    for (name, value) in defaults {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
 }
 
 impl fmt::Debug for Transport {
@@ -325,9 +394,27 @@ impl Transport {
     }
 
     /// Sends `request` through the stack.
-    pub async fn send(&self, request: Request<Body>) -> Result<Response<Body>, Error> {
+    pub async fn send(&self, mut request: Request<Body>) -> Result<Response<Body>, Error> {
+        add_defaults(&self.headers, &mut request);
         let mut service = self.service();
         call(&mut service, request).await
+    }
+
+    /// The same stack (sharing connections, breakers and credentials) that also
+    /// sets `name: value` on every request lacking that header. gar uses it to
+    /// tell an emulator which location's registry a request is for.
+    #[must_use]
+    pub fn with_default_header(&self, name: HeaderName, value: HeaderValue) -> Self {
+        let mut copy = self.clone();
+        let mut headers = HeaderMap::clone(&self.headers);
+        headers.insert(name, value);
+        copy.headers = Arc::new(headers);
+        copy
+    }
+
+    /// The `User-Agent` this transport sends on requests that set none.
+    pub fn user_agent(&self) -> Option<&str> {
+        self.headers.get(USER_AGENT).and_then(|v| v.to_str().ok())
     }
 
     fn service(&self) -> Erased {
@@ -346,7 +433,7 @@ impl Transport {
     /// tokens (token requests must not carry one), with retries and timeouts.
     pub fn token_http(&self) -> Arc<dyn HttpClient> {
         let service = self.plain.clone().unwrap_or_else(|| self.base.clone());
-        Arc::new(TokenHttp(service))
+        Arc::new(TokenHttp(service, self.headers.clone()))
     }
 }
 
@@ -359,7 +446,8 @@ impl Service<Request<Body>> for Transport {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<Body>) -> BoxFuture {
+    fn call(&mut self, mut request: Request<Body>) -> BoxFuture {
+        add_defaults(&self.headers, &mut request);
         let mut service = self.service();
         Box::pin(async move { call(&mut service, request).await })
     }
@@ -368,15 +456,16 @@ impl Service<Request<Body>> for Transport {
 /// Largest token-endpoint answer read.
 const TOKEN_ANSWER_LIMIT: usize = 1 << 20;
 
-/// [`HttpClient`] over the plain stack.
+/// [`HttpClient`] over the plain stack, with the transport's default headers.
 #[derive(Clone, Debug)]
-struct TokenHttp(Erased);
+struct TokenHttp(Erased, Arc<HeaderMap>);
 
 impl HttpClient for TokenHttp {
     fn send(&self, request: Request<Bytes>) -> HttpFuture<'_> {
         let mut service = self.0.clone();
         Box::pin(async move {
             let mut request = request.map(Body::full);
+            add_defaults(&self.1, &mut request);
             // Token grants are safe to repeat: a second grant just mints another token.
             request.extensions_mut().insert(Idempotency::Idempotent);
             request

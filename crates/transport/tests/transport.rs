@@ -2180,3 +2180,131 @@ mod emulator_identity {
         emu.shutdown().await;
     }
 }
+
+mod user_agent {
+    use std::sync::Arc;
+
+    use gar_auth::{CachedTokenProvider, ServiceAccountCredentials, ServiceAccountKey};
+    use gar_core::ErrorKind;
+    use gar_transport::record::{Cassette, Recorder};
+    use gar_transport::{Body, GAR_PRODUCT, Transport};
+
+    use crate::support::*;
+
+    async fn ok_server() -> Server {
+        Server::start(|_, _| async move { respond(200, "{}") }).await
+    }
+
+    #[tokio::test]
+    async fn every_request_carries_gar_and_the_product() {
+        let server = ok_server().await;
+        let plain = Transport::builder().build().unwrap();
+        assert_eq!(plain.user_agent(), Some(GAR_PRODUCT));
+        plain.send(get(&server.url("/a"))).await.unwrap();
+        let tool = Transport::builder()
+            .user_agent("my-tool/1.2")
+            .build()
+            .unwrap();
+        tool.send(get(&server.url("/b"))).await.unwrap();
+        // A request that names its own User-Agent keeps it.
+        let own = http::Request::get(server.url("/c"))
+            .header("user-agent", "curl/8")
+            .body(Body::empty())
+            .unwrap();
+        tool.send(own).await.unwrap();
+        // Through the tower Service impl too (what tonic uses).
+        let mut service = tool.clone();
+        tower::ServiceExt::oneshot(&mut service, get(&server.url("/d")))
+            .await
+            .unwrap();
+        let seen = server.seen();
+        assert!(GAR_PRODUCT.starts_with("gar/"), "{GAR_PRODUCT}");
+        assert_eq!(seen[0].header("user-agent"), Some(GAR_PRODUCT));
+        let expected = format!("my-tool/1.2 {GAR_PRODUCT}");
+        assert_eq!(seen[1].header("user-agent"), Some(expected.as_str()));
+        assert_eq!(seen[2].header("user-agent"), Some("curl/8"));
+        assert_eq!(seen[3].header("user-agent"), Some(expected.as_str()));
+        for s in &seen {
+            assert_eq!(s.headers.get_all("user-agent").iter().count(), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn token_requests_carry_it_too() {
+        let tokens = token_server("tok-").await;
+        let api = ok_server().await;
+        let base = Transport::builder().user_agent("robot/7").build().unwrap();
+        let key = ServiceAccountKey::from_json(&sa_json(&tokens.url("/token"))).unwrap();
+        let credentials = ServiceAccountCredentials::new(key, base.token_http());
+        let transport = base.with_credentials(Arc::new(CachedTokenProvider::new(credentials)));
+        transport.send(get(&api.url("/v1/x"))).await.unwrap();
+        let expected = format!("robot/7 {GAR_PRODUCT}");
+        assert_eq!(
+            tokens.seen()[0].header("user-agent"),
+            Some(expected.as_str())
+        );
+        assert_eq!(api.seen()[0].header("user-agent"), Some(expected.as_str()));
+        assert_eq!(api.seen()[0].header("authorization"), Some("Bearer tok-0"));
+    }
+
+    #[tokio::test]
+    async fn a_product_that_is_no_header_value_fails_the_build() {
+        for bad in ["", "  ", "tool\r\nX-Evil: 1", "tool\u{7f}", "outil/été"] {
+            let err = Transport::builder().user_agent(bad).build().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{bad:?}: {err}");
+        }
+        let ok = Transport::builder()
+            .user_agent(" spaced tool/1 (linux) ")
+            .build()
+            .unwrap();
+        assert_eq!(
+            ok.user_agent(),
+            Some(format!("spaced tool/1 (linux) {GAR_PRODUCT}").as_str())
+        );
+    }
+
+    #[tokio::test]
+    async fn default_headers_are_added_unless_the_request_has_them() {
+        let server = ok_server().await;
+        let transport = Transport::builder().build().unwrap().with_default_header(
+            http::HeaderName::from_static("x-forwarded-host"),
+            http::HeaderValue::from_static("europe-west1-docker.pkg.dev"),
+        );
+        transport.send(get(&server.url("/a"))).await.unwrap();
+        let own = http::Request::get(server.url("/b"))
+            .header("x-forwarded-host", "mine")
+            .body(Body::empty())
+            .unwrap();
+        transport.send(own).await.unwrap();
+        let seen = server.seen();
+        assert_eq!(
+            seen[0].header("x-forwarded-host"),
+            Some("europe-west1-docker.pkg.dev")
+        );
+        assert_eq!(seen[0].header("user-agent"), Some(GAR_PRODUCT));
+        assert_eq!(seen[1].header("x-forwarded-host"), Some("mine"));
+    }
+
+    #[tokio::test]
+    async fn a_cassette_recorded_with_another_user_agent_replays() {
+        let server = ok_server().await;
+        let recorder = Recorder::new();
+        let live = Transport::builder()
+            .user_agent("recorder/1")
+            .record(recorder.clone())
+            .build()
+            .unwrap();
+        live.send(get(&server.url("/v1/x?a=1"))).await.unwrap();
+        let cassette: Cassette = recorder.cassette();
+        // The User-Agent is not part of what a cassette keeps or matches on.
+        assert!(!cassette.to_json().contains("recorder/1"));
+        let offline = Transport::builder()
+            .user_agent("replayer/2")
+            .replay(cassette)
+            .build()
+            .unwrap();
+        let response = offline.send(get(&server.url("/v1/x?a=1"))).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(server.requests(), 1, "the replay touched no network");
+    }
+}
