@@ -51,6 +51,14 @@ pub struct RequestRecord {
     pub fault: Option<String>,
     /// The scheme of its `Authorization` header (`Bearer`, `Basic`), if any.
     pub authorization: Option<String>,
+    /// Its `User-Agent` header, as received.
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    /// The location it was about: named by its registry host
+    /// (`X-Forwarded-Host`, else `Host`: `europe-west1-docker.pkg.dev`), else
+    /// by the `/locations/{location}/` of its path.
+    #[serde(default)]
+    pub location: Option<String>,
     /// Time until the response head, in milliseconds.
     pub duration_ms: u64,
 }

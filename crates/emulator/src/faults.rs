@@ -1,5 +1,5 @@
-//! Fault injection: rules that match requests by method, path pattern or
-//! operation and answer with a status (with an optional `Retry-After`), a
+//! Fault injection: rules that match requests by method, path pattern,
+//! operation or location (so one location can be made unavailable) and answer with a status (with an optional `Retry-After`), a
 //! delay, a dropped connection, or a truncated or corrupted body; for the first
 //! N matches or with a probability drawn from a seeded generator, so a run is
 //! repeatable.
@@ -36,6 +36,12 @@ pub struct FaultRule {
     /// Operation pattern to match (`oci.blob.get`, `oci.upload.*`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operation: Option<String>,
+    /// Location pattern to match (`europe-west1`, `europe-*`): the location a
+    /// request is about, named by its registry host (`X-Forwarded-Host`, else
+    /// `Host`: `europe-west1-docker.pkg.dev`) or by the `/locations/{l}/` of its
+    /// path. Requests naming no location do not match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
     /// Answer with this status and an error body of the surface.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
@@ -114,6 +120,14 @@ impl FaultRule {
         self
     }
 
+    /// Matches only requests about this location pattern (every surface: the
+    /// registry of `{location}-docker.pkg.dev`, REST paths under
+    /// `/locations/{location}/`), so one location can be made unavailable.
+    pub fn location(mut self, pattern: &str) -> Self {
+        self.location = Some(pattern.to_owned());
+        self
+    }
+
     /// Matches only this method.
     pub fn method(mut self, method: &str) -> Self {
         self.method = Some(method.to_owned());
@@ -179,12 +193,16 @@ impl FaultRule {
         Ok(())
     }
 
-    fn matches(&self, method: &str, path: &str, operation: &str) -> bool {
+    fn matches(&self, method: &str, path: &str, operation: &str, location: Option<&str>) -> bool {
         self.method
             .as_deref()
             .is_none_or(|m| m.eq_ignore_ascii_case(method))
             && self.path.as_deref().is_none_or(|p| glob(p, path))
             && self.operation.as_deref().is_none_or(|p| glob(p, operation))
+            && self
+                .location
+                .as_deref()
+                .is_none_or(|p| location.is_some_and(|l| glob(p, l)))
     }
 }
 
@@ -328,11 +346,17 @@ impl Faults {
     }
 
     /// The first rule that fires for this request, if any.
-    pub(crate) fn decide(&self, method: &str, path: &str, operation: &str) -> Option<Decision> {
+    pub(crate) fn decide(
+        &self,
+        method: &str,
+        path: &str,
+        operation: &str,
+        location: Option<&str>,
+    ) -> Option<Decision> {
         let mut inner = lock(&self.inner);
         let Inner { rules, rng, .. } = &mut *inner;
         for rule in rules.iter_mut() {
-            if !rule.matches(method, path, operation) {
+            if !rule.matches(method, path, operation, location) {
                 continue;
             }
             if rule.times.is_some_and(|n| rule.fired >= n) {
@@ -389,16 +413,16 @@ mod tests {
         let f = Faults::new(7);
         f.add(FaultRule::status(503).operation("oci.blob.get").times(2))
             .unwrap();
-        assert!(f.decide("GET", "/x", "oci.blob.get").is_some());
-        assert!(f.decide("GET", "/x", "oci.manifest.get").is_none());
-        assert!(f.decide("GET", "/x", "oci.blob.get").is_some());
-        assert!(f.decide("GET", "/x", "oci.blob.get").is_none());
+        assert!(f.decide("GET", "/x", "oci.blob.get", None).is_some());
+        assert!(f.decide("GET", "/x", "oci.manifest.get", None).is_none());
+        assert!(f.decide("GET", "/x", "oci.blob.get", None).is_some());
+        assert!(f.decide("GET", "/x", "oci.blob.get", None).is_none());
 
         let run = |seed| {
             let f = Faults::new(seed);
             f.add(FaultRule::status(500).probability(0.5)).unwrap();
             (0..64)
-                .map(|_| f.decide("GET", "/", "x").is_some())
+                .map(|_| f.decide("GET", "/", "x", None).is_some())
                 .collect::<Vec<_>>()
         };
         let a = run(42);
@@ -406,6 +430,23 @@ mod tests {
         assert_ne!(a, run(43));
         let fired = a.iter().filter(|b| **b).count();
         assert!((16..=48).contains(&fired), "fired {fired} of 64");
+    }
+
+    #[test]
+    fn location_matches_only_requests_naming_it() {
+        let f = Faults::new(1);
+        f.add(FaultRule::status(503).location("europe-*")).unwrap();
+        assert!(f.decide("GET", "/v2/", "oci.ping", None).is_none());
+        assert!(
+            f.decide("GET", "/v2/", "oci.ping", Some("us-central1"))
+                .is_none()
+        );
+        assert!(
+            f.decide("GET", "/v2/", "oci.ping", Some("europe-west1"))
+                .is_some()
+        );
+        let json = serde_json::to_value(FaultRule::status(503).location("asia-east1")).unwrap();
+        assert_eq!(json["location"], "asia-east1");
     }
 
     #[test]

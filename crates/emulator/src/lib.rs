@@ -16,8 +16,9 @@
 //! state; principals, tokens and roles always come from the seed.
 //!
 //! One URL serves every location, so a Docker path `/v2/{project}/{repo}/...`
-//! names no location: the repository is looked up in the location the `Host`
-//! header names (`us-west1-docker.pkg.dev`), else in whichever location of the
+//! names no location: the repository is looked up in the location the
+//! `X-Forwarded-Host` or `Host` header names (`us-west1-docker.pkg.dev`; gar's
+//! emulator mode sends the former), else in whichever location of the
 //! project holds a repository of that id (if several do: the first by name
 //! that holds the image, else the first by name).
 //!

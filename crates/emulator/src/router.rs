@@ -40,9 +40,30 @@ pub(crate) struct Ctx {
     pub peer: SocketAddr,
     /// The authority the client used (`Host`), for absolute URLs it is given back.
     pub host: String,
+    /// The registry host the client meant when it names one in
+    /// `X-Forwarded-Host` (a proxy, or gar's emulator mode telling which
+    /// location's `{location}-docker.pkg.dev` a request is for). It selects the
+    /// location like `Host` does; absolute URLs keep using `host`.
+    pub forwarded_host: Option<String>,
 }
 
 impl Ctx {
+    /// The host that selects the registry's location: `X-Forwarded-Host`, else `Host`.
+    pub(crate) fn registry_host(&self) -> &str {
+        self.forwarded_host.as_deref().unwrap_or(&self.host)
+    }
+
+    /// The location a request is about: the one its registry host names
+    /// (`europe-west1-docker.pkg.dev`), else the `/locations/{location}/`
+    /// segment of its path (REST).
+    pub(crate) fn location_of(&self, path: &str) -> Option<String> {
+        crate::state::location_of_host(self.registry_host()).or_else(|| {
+            let rest = path.split_once("/locations/")?.1;
+            let location = rest.split('/').next()?;
+            (!location.is_empty()).then(|| location.to_owned())
+        })
+    }
+
     /// `http://{host}`: the base URL as the client sees it.
     pub(crate) fn base_url(&self) -> String {
         format!("http://{}", self.host)
@@ -149,7 +170,12 @@ pub(crate) async fn serve(ctx: Ctx, req: Request<Incoming>) -> Result<Resp, BoxE
     let auth = header(req.headers(), http::header::AUTHORIZATION)
         .and_then(|a| a.split(' ').next())
         .map(str::to_owned);
-    let decision = ctx.state.faults.decide(method.as_str(), &path, operation);
+    let location = ctx.location_of(&path);
+    let user_agent = header(req.headers(), http::header::USER_AGENT).map(str::to_owned);
+    let decision = ctx
+        .state
+        .faults
+        .decide(method.as_str(), &path, operation, location.as_deref());
     if let Some(ms) = decision.as_ref().and_then(|d| d.delay_ms) {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
@@ -163,6 +189,8 @@ pub(crate) async fn serve(ctx: Ctx, req: Request<Incoming>) -> Result<Resp, BoxE
         status,
         fault: fault.clone(),
         authorization: auth.clone(),
+        user_agent: user_agent.clone(),
+        location: location.clone(),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
     let resp = match decision.and_then(|d| d.effect) {

@@ -263,6 +263,8 @@ async fn accept_loop(
                         state: state.clone(),
                         peer,
                         host: router::authority_of(&req, &fallback),
+                        forwarded_host: crate::wire::header(req.headers(), "x-forwarded-host")
+                            .map(str::to_owned),
                     };
                     router::serve(ctx, req)
                 });

@@ -205,7 +205,7 @@ pub(crate) fn resolve_repository(ctx: &Ctx, name: &OciName) -> Option<RepoRef> {
     reg.find_repository(
         name.project.as_str(),
         &name.repository,
-        Some(&ctx.host),
+        Some(ctx.registry_host()),
         Some(name.image.as_str()),
     )
     .map(|r| RepoRef {

@@ -814,6 +814,14 @@ async fn the_host_header_selects_the_location() {
     assert_eq!(r.status, 404, "the seeded image lives in us-central1");
     let r = c.send(Method::GET, list, &us, full(Bytes::new())).await;
     assert_eq!(r.status, 200);
+    // X-Forwarded-Host names the location the same way (gar's emulator mode),
+    // and the request log and fault rules see it.
+    let fwd = [("x-forwarded-host", "europe-west1-docker.pkg.dev")];
+    let r = c.send(Method::GET, list, &fwd, full(Bytes::new())).await;
+    assert_eq!(r.status, 404, "forwarded to europe-west1");
+    let logged = emu.requests();
+    let last = logged.last().unwrap();
+    assert_eq!(last.location.as_deref(), Some("europe-west1"));
     let r = c.get(list).await;
     assert_eq!(
         r.status, 200,
