@@ -11,6 +11,9 @@
 //! - Manifests ([`Repository::get_manifest`], `head_manifest`, `put_manifest`,
 //!   `delete_manifest`, `delete_tag`): verified against the digest asked for or
 //!   `Docker-Content-Digest`, kept byte for byte ([`manifest`]).
+//! - Platforms ([`Repository::get_platforms`]): an index's entries, or the
+//!   platform an image manifest's config names ([`Repository::get_config`]:
+//!   at most [`manifest::MAX_CONFIG_BYTES`], verified against its digest).
 //! - Tags and referrers as streams ([`Repository::list_tags`],
 //!   [`Repository::list_referrers`]).
 //! - Blobs: [`Repository::head_blob`], [`Repository::get_blob`] (a stream verified

@@ -567,8 +567,129 @@ impl Manifest {
     }
 }
 
+/// The largest image config gar reads (configs are small JSON documents; the
+/// biggest seen in practice are well under 1 MiB).
+pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The platform fields of an image config blob (the OCI image config or the
+/// Docker image config, which agree on them). Other fields are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ImageConfig {
+    /// CPU architecture (`amd64`, `arm64`, ...).
+    pub architecture: String,
+    /// Operating system (`linux`, `windows`, ...).
+    pub os: String,
+    /// Operating-system version (Windows builds).
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub os_version: Option<String>,
+    /// Required operating-system features.
+    #[serde(rename = "os.features", default, skip_serializing_if = "Vec::is_empty")]
+    pub os_features: Vec<String>,
+    /// CPU variant (`v7`, `v8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+impl ImageConfig {
+    /// Whether `media_type` is that of an image config (OCI or Docker), rather
+    /// than an artifact's config, which holds no platform.
+    pub fn is_image_config(media_type: &str) -> bool {
+        media_type == media_types::OCI_CONFIG || media_type == media_types::DOCKER_CONFIG
+    }
+
+    /// Parses an image config: a JSON object whose `architecture` and `os` (both
+    /// required by the image spec) are non-empty strings. Anything else is a
+    /// `ManifestInvalid` error naming the problem; configs over
+    /// [`MAX_CONFIG_BYTES`] are refused.
+    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_CONFIG_BYTES {
+            return Err(invalid(format!(
+                "the image config is {} bytes, over the {MAX_CONFIG_BYTES}-byte limit",
+                bytes.len()
+            )));
+        }
+        let config: Self = serde_json::from_slice(bytes)
+            .map_err(|e| invalid(format!("the image config is not valid: {e}")))?;
+        if config.architecture.trim().is_empty() || config.os.trim().is_empty() {
+            return Err(invalid(
+                "the image config names no platform: its architecture or os is empty",
+            ));
+        }
+        Ok(config)
+    }
+
+    /// The platform the config describes.
+    pub fn platform(&self) -> Platform {
+        Platform {
+            architecture: self.architecture.clone(),
+            os: self.os.clone(),
+            os_version: self.os_version.clone(),
+            os_features: self.os_features.clone(),
+            variant: self.variant.clone().filter(|v| !v.is_empty()),
+        }
+    }
+}
+
+/// A platform an image runs on and the image manifest serving it; see
+/// [`Repository::get_platforms`](crate::Repository::get_platforms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImagePlatform {
+    /// The platform.
+    pub platform: Platform,
+    /// The digest of the image manifest for it (the manifest itself for a
+    /// single-manifest image, an entry of the index otherwise).
+    pub digest: Digest,
+}
+
+impl ImagePlatform {
+    /// A platform served by the manifest `digest`.
+    pub fn new(platform: Platform, digest: Digest) -> Self {
+        Self { platform, digest }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn image_configs_name_their_platform() {
+        let c = ImageConfig::parse(
+            br#"{"architecture":"arm","os":"linux","variant":"v7","config":{"Env":[]}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.platform().to_string(), "linux/arm/v7");
+        let w = ImageConfig::parse(
+            br#"{"architecture":"amd64","os":"windows","os.version":"10.0.17763.1","variant":""}"#,
+        )
+        .unwrap();
+        assert_eq!(w.platform().os_version.as_deref(), Some("10.0.17763.1"));
+        assert_eq!(w.platform().variant, None);
+        for bad in [
+            &b"[]"[..],
+            b"null",
+            b"{",
+            br#"{"os":"linux"}"#,
+            br#"{"architecture":" ","os":"linux"}"#,
+        ] {
+            let err = ImageConfig::parse(bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::ManifestInvalid);
+        }
+        let huge = vec![b' '; usize::try_from(MAX_CONFIG_BYTES).unwrap() + 1];
+        assert!(
+            ImageConfig::parse(&huge)
+                .unwrap_err()
+                .message()
+                .contains("limit")
+        );
+        assert!(ImageConfig::is_image_config(media_types::DOCKER_CONFIG));
+        assert!(!ImageConfig::is_image_config(media_types::OCI_EMPTY));
+    }
+
     use super::*;
 
     const D1: &str = "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";

@@ -1,6 +1,7 @@
 //! Manifest calls: get (verified), head, put, delete; tag deletion.
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 use gar_core::Error;
 use gar_core::error::{ErrorKind, ResourceKind};
 use gar_core::ids::Digest;
@@ -8,7 +9,10 @@ use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Method, StatusCode};
 
 use crate::http::{Call, CallBody, error_of, header};
-use crate::manifest::{Descriptor, MAX_MANIFEST_BYTES, Manifest, media_types};
+use crate::manifest::{
+    Descriptor, ImageConfig, ImageManifest, ImagePlatform, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES,
+    Manifest, ManifestBody, media_types,
+};
 use crate::registry::{Reference, Repository};
 
 const DOCKER_CONTENT_DIGEST: &str = "docker-content-digest";
@@ -254,5 +258,87 @@ impl PutManifest {
             .with_resource(resource));
         }
         Ok(m.digest().clone())
+    }
+}
+
+impl Repository {
+    /// Reads the config blob of the image manifest `manifest` and its platform
+    /// fields: refused before any request when the descriptor says it is over
+    /// [`MAX_CONFIG_BYTES`] (`ManifestInvalid`), verified against the
+    /// descriptor's digest and size (`BlobDigestMismatch`), and parsed by
+    /// [`ImageConfig::parse`] (`ManifestInvalid` when it is not an image config
+    /// naming its platform, or when the descriptor's media type is an
+    /// artifact's rather than an image config's).
+    pub async fn get_config(&self, manifest: &ImageManifest) -> Result<ImageConfig, Error> {
+        let config = &manifest.config;
+        let resource = self.resource(ResourceKind::Blob, &config.digest.to_string());
+        let problem = |message: String| {
+            Error::new(
+                ErrorKind::ManifestInvalid,
+                format!("{self}: the config {}: {message}", config.digest),
+            )
+            .with_resource(resource.clone())
+        };
+        if !ImageConfig::is_image_config(&config.media_type) {
+            return Err(problem(format!(
+                "its media type {:?} is not an image config's",
+                config.media_type
+            )));
+        }
+        if config.size > MAX_CONFIG_BYTES {
+            return Err(problem(format!(
+                "its descriptor says {} bytes, over the {MAX_CONFIG_BYTES}-byte limit",
+                config.size
+            )));
+        }
+        let mut stream = self
+            .get_blob(&config.digest)
+            .with_size(config.size)
+            .send()
+            .await?;
+        let mut bytes = Vec::with_capacity(usize::try_from(config.size).unwrap_or(0));
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            if u64::try_from(bytes.len().saturating_add(chunk.len())).unwrap_or(u64::MAX)
+                > MAX_CONFIG_BYTES
+            {
+                return Err(problem(format!(
+                    "the registry sent over {MAX_CONFIG_BYTES} bytes"
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        ImageConfig::parse(&bytes).map_err(|e| problem(e.message().to_owned()))
+    }
+
+    /// The platforms of the manifest `reference` (a tag or a digest): for an
+    /// index, those its entries declare (entries without a platform are left
+    /// out), in the index's order; for an image manifest, the one its config
+    /// names (read with [`get_config`](Self::get_config); errors as there).
+    /// An artifact (an image manifest whose config is not an image config)
+    /// has none.
+    pub async fn get_platforms(&self, reference: &str) -> Result<Vec<ImagePlatform>, Error> {
+        let manifest = self.get_manifest(reference).send().await?;
+        match manifest.body() {
+            ManifestBody::Index(index) => Ok(index
+                .manifests
+                .iter()
+                .filter_map(|d| {
+                    d.platform
+                        .as_ref()
+                        .map(|p| ImagePlatform::new(p.clone(), d.digest.clone()))
+                })
+                .collect()),
+            ManifestBody::Image(image) => {
+                if !ImageConfig::is_image_config(&image.config.media_type) {
+                    return Ok(Vec::new());
+                }
+                let config = self.get_config(image).await?;
+                Ok(vec![ImagePlatform::new(
+                    config.platform(),
+                    manifest.digest().clone(),
+                )])
+            }
+        }
     }
 }

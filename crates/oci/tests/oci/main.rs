@@ -16,3 +16,4 @@ mod faults;
 mod images;
 mod interop;
 mod manifests;
+mod platforms;
