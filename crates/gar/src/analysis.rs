@@ -26,6 +26,7 @@ use gar_core::names::{DockerImageName, RepositoryName};
 use gar_core::{Error, Result};
 
 use crate::Client;
+use crate::images::ImageName;
 
 /// The default number of images an [`ImageReport`] reads at once.
 pub const DEFAULT_REPORT_CONCURRENCY: usize = 8;
@@ -55,7 +56,8 @@ impl Client {
     }
 }
 
-/// One platform of an image.
+/// One platform of an image: an entry of an index, or what a single image
+/// manifest's config names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Platform {
@@ -65,8 +67,23 @@ pub struct Platform {
     pub architecture: String,
     /// CPU variant (`v8`), if any.
     pub variant: String,
-    /// The platform manifest's digest.
+    /// Operating-system version (Windows builds), if any.
+    pub os_version: String,
+    /// The digest of the image manifest for this platform (the image's own
+    /// digest for a single-manifest image).
     pub digest: String,
+}
+
+impl Platform {
+    fn of(p: &gar_oci::manifest::ImagePlatform) -> Self {
+        Self {
+            os: p.platform.os.clone(),
+            architecture: p.platform.architecture.clone(),
+            variant: p.platform.variant.clone().unwrap_or_default(),
+            os_version: p.platform.os_version.clone().unwrap_or_default(),
+            digest: p.digest.to_string(),
+        }
+    }
 }
 
 /// One row of an [`ImageReport`].
@@ -75,9 +92,13 @@ pub struct Platform {
 pub struct ImageSummary {
     /// The image as the Artifact Registry API lists it (uri, tags, size, upload time).
     pub image: DockerImage,
-    /// Its platforms, for a multi-platform index (empty for a single manifest:
-    /// the API lists platforms of indexes only).
+    /// Its platforms: an index's entries, or the one a single image manifest's
+    /// config names (read from the registry). Empty for an artifact, and when
+    /// they could not be read ([`platforms_error`](Self::platforms_error)).
     pub platforms: Vec<Platform>,
+    /// Why the platforms could not be read (a malformed or oversized config is
+    /// `ManifestInvalid`), if so; the rest of the row stands.
+    pub platforms_error: Option<Error>,
     /// Its vulnerability counts by severity, or why they could not be read.
     pub vulnerabilities: std::result::Result<ResourceCounts, Error>,
 }
@@ -105,10 +126,11 @@ impl ImageReport {
         self
     }
 
-    /// Lists the images, then reads the vulnerability summary of each, at most
-    /// `concurrency` at a time; the rows keep the listing's order (newest
-    /// upload first). A failed listing fails the report; a failed summary is
-    /// kept in its row.
+    /// Lists the images, then reads the vulnerability summary of each (and,
+    /// for a single-manifest image, its config's platform from the registry),
+    /// at most `concurrency` images at a time; the rows keep the listing's
+    /// order (newest upload first). A failed listing fails the report; a failed
+    /// summary or platform read is kept in its row.
     pub async fn send(self) -> Result<Vec<ImageSummary>> {
         let api = self.client.api(self.repository.location())?;
         let analysis = self.client.vulnerabilities()?;
@@ -125,18 +147,29 @@ impl ImageReport {
                     .is_ok_and(|n| only.iter().any(|o| o == n.image().as_str()))
             });
         }
+        let client = &self.client;
         let rows = stream::iter(images.into_iter().map(|image| {
             let analysis = analysis.clone();
             let project = project.clone();
             async move {
-                let vulnerabilities = match image.docker_image_name() {
-                    Ok(name) => counts(&analysis, &project, &name).await,
-                    Err(e) => Err(e),
-                };
-                let platforms = platforms(&image);
+                let (vulnerabilities, (platforms, platforms_error)) =
+                    match image.docker_image_name() {
+                        Ok(name) => {
+                            futures_util::future::join(
+                                counts(&analysis, &project, &name),
+                                platforms(client, &name, &image),
+                            )
+                            .await
+                        }
+                        Err(e) => {
+                            let again = Error::new(e.kind(), e.message());
+                            (Err(e), (Vec::new(), Some(again)))
+                        }
+                    };
                 ImageSummary {
                     image,
                     platforms,
+                    platforms_error,
                     vulnerabilities,
                 }
             }
@@ -148,18 +181,45 @@ impl ImageReport {
     }
 }
 
-/// The platforms the API lists for an image (those of an index).
-pub(crate) fn platforms(image: &DockerImage) -> Vec<Platform> {
-    image
-        .image_manifests
-        .iter()
-        .map(|m| Platform {
-            os: m.os.clone(),
-            architecture: m.architecture.clone(),
-            variant: m.variant.clone(),
-            digest: m.digest.clone(),
-        })
-        .collect()
+/// The platforms of an image: those the API lists (an index's), else what the
+/// registry says ([`gar_oci::Repository::get_platforms`]: an index's entries,
+/// or the platform of a single manifest's config); with the error that kept
+/// them away, if any.
+pub(crate) async fn platforms(
+    client: &Client,
+    name: &DockerImageName,
+    image: &DockerImage,
+) -> (Vec<Platform>, Option<Error>) {
+    if !image.image_manifests.is_empty() {
+        let listed = image
+            .image_manifests
+            .iter()
+            .map(|m| Platform {
+                os: m.os.clone(),
+                architecture: m.architecture.clone(),
+                variant: m.variant.clone(),
+                os_version: m.os_version.clone(),
+                digest: m.digest.clone(),
+            })
+            .collect();
+        return (listed, None);
+    }
+    let image_name = ImageName {
+        repository: name.repository().clone(),
+        image: name.image().clone(),
+        tag: None,
+        digest: Some(name.digest().clone()),
+    };
+    let read = async {
+        client
+            .oci(&image_name)?
+            .get_platforms(name.digest().as_str())
+            .await
+    };
+    match read.await {
+        Ok(found) => (found.iter().map(Platform::of).collect(), None),
+        Err(e) => (Vec::new(), Some(e)),
+    }
 }
 
 pub(crate) async fn counts(

@@ -243,9 +243,11 @@ impl ClientBuilder {
         self
     }
 
-    /// A product token naming the tool built on gar (`my-tool/1.2`), kept on the
-    /// client ([`Client::user_agent`]). The transport does not yet send it in a
-    /// `User-Agent` header.
+    /// A product token naming the tool built on gar (`my-tool/1.2`): every
+    /// request (REST, registry, gRPC, token requests) then carries
+    /// `User-Agent: my-tool/1.2 gar/<version>`; without it, `gar/<version>`.
+    /// A product that cannot be a header value fails [`build`](Self::build)
+    /// with `InvalidArgument`, before any request.
     #[must_use]
     pub fn user_agent(mut self, product: impl Into<String>) -> Self {
         self.user_agent = Some(product.into());
@@ -343,6 +345,9 @@ impl ClientBuilder {
         if let Some(tls) = self.tls.clone() {
             transport = transport.tls(tls);
         }
+        if let Some(product) = &self.user_agent {
+            transport = transport.user_agent(product.trim());
+        }
         let mut recorder = None;
         match &self.recording {
             Some(Recording::Record(_)) => {
@@ -379,7 +384,7 @@ impl ClientBuilder {
                 registry_transport,
                 credentials: provider,
                 concurrency: self.concurrency,
-                user_agent: self.user_agent,
+                user_agent: self.user_agent.map(|p| p.trim().to_owned()),
                 recorder,
                 recording: self.recording,
                 polling: self.polling.unwrap_or_default(),
@@ -621,7 +626,8 @@ impl Client {
         self.inner.concurrency
     }
 
-    /// The extra `User-Agent` product, if set.
+    /// The product set with [`ClientBuilder::user_agent`], if any (the header
+    /// sent is [`Transport::user_agent`]: the product, then `gar/<version>`).
     pub fn user_agent(&self) -> Option<&str> {
         self.inner.user_agent.as_deref()
     }

@@ -62,6 +62,19 @@ impl ImageName {
         )
     }
 
+    /// The same image (project, repository, image path, tag and digest) in
+    /// another location: its replica there.
+    pub fn at(&self, location: &Location) -> ImageName {
+        ImageName {
+            repository: RepositoryName::new(
+                self.repository.project().clone(),
+                location.clone(),
+                self.repository.repository().clone(),
+            ),
+            ..self.clone()
+        }
+    }
+
     /// What to ask a registry for: the digest if named, else the tag, else `latest`.
     pub fn reference(&self) -> String {
         match (&self.digest, &self.tag) {
@@ -99,8 +112,14 @@ pub struct ImageDetails {
     pub name: DockerImageName,
     /// As the Artifact Registry API describes it (tags, size, upload time, media type).
     pub image: DockerImage,
-    /// Its platforms, for an index.
+    /// Its platforms: an index's entries (as the Artifact Registry API lists
+    /// them, else as the index declares them), or the one a single image
+    /// manifest's config names. Empty for an artifact, and when they could not
+    /// be read ([`platforms_error`](Self::platforms_error) then says why).
     pub platforms: Vec<Platform>,
+    /// Why the platforms could not be read (a malformed or oversized config is
+    /// `ManifestInvalid`; the registry's own errors as they came), if so.
+    pub platforms_error: Option<Error>,
     /// Its vulnerability counts, or why they could not be read.
     pub vulnerabilities: std::result::Result<ResourceCounts, Error>,
 }
@@ -227,7 +246,10 @@ impl Client {
     }
 
     /// An image's metadata (tags, size, upload time), platforms and
-    /// vulnerability counts.
+    /// vulnerability counts. The platforms of a single-manifest image come from
+    /// its config blob, read from the registry (bounded and verified); a
+    /// config that cannot be read leaves the platforms empty and says why in
+    /// [`ImageDetails::platforms_error`] rather than failing the call.
     pub async fn inspect_image(&self, image: &ImageName) -> Result<ImageDetails> {
         let name = self.resolve_image(image).await?;
         let api = self.api(image.repository.location())?;
@@ -235,8 +257,10 @@ impl Client {
         let analysis = self.vulnerabilities()?;
         let vulnerabilities =
             crate::analysis::counts(&analysis, name.repository().project(), &name).await;
+        let (platforms, platforms_error) = crate::analysis::platforms(self, &name, &entry).await;
         Ok(ImageDetails {
-            platforms: crate::analysis::platforms(&entry),
+            platforms,
+            platforms_error,
             name,
             image: entry,
             vulnerabilities,
@@ -245,16 +269,32 @@ impl Client {
 
     /// The docker registry of `location` (`{location}-docker.pkg.dev`, or the
     /// emulator), with this client's credentials exchanged at the registry's
-    /// challenge, its concurrency limits and transport.
+    /// challenge, its concurrency limits and transport. When one URL serves
+    /// every location (the emulator), its requests name the location's host in
+    /// `X-Forwarded-Host` (`europe-west1-docker.pkg.dev`), which the emulator
+    /// reads as the `Host` of that location's registry.
     pub fn registry(&self, location: &Location) -> Result<Registry> {
         let base = self.endpoints().url(Surface::Docker, location);
+        let mut transport = self.registry_transport().clone();
+        if self.endpoints().override_url().is_some() {
+            let host = format!("{location}-docker.pkg.dev");
+            let value = http::HeaderValue::from_str(&host).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidLocation,
+                    format!("the location {location} cannot name a registry host"),
+                )
+                .with_source(e)
+            })?;
+            transport = transport
+                .with_default_header(http::HeaderName::from_static("x-forwarded-host"), value);
+        }
         let auth = match self.token_provider() {
             Some(p) => RegistryAuth::google(p.clone()),
             None => RegistryAuth::anonymous(),
         };
         let concurrency = self.concurrency();
         Registry::builder(&base.to_string())
-            .transport(self.registry_transport().clone())
+            .transport(transport)
             .auth(auth)
             .max_concurrent_uploads(concurrency.uploads)
             .max_concurrent_downloads(concurrency.downloads)

@@ -1,6 +1,9 @@
 //! Several locations at once: listings gathered concurrently that name the
 //! locations that could not be reached, and reads that fail over between
-//! replicas in the order given.
+//! replicas in the order given: Artifact Registry API reads
+//! ([`Locations::read`]) and registry reads of an image's replicas
+//! ([`Locations::read_image`], [`Locations::get_manifest`],
+//! [`Locations::get_blob`], [`Locations::list_tags`]). Writes never fail over.
 //!
 //! ```no_run
 //! use futures_util::TryStreamExt;
@@ -30,10 +33,14 @@ use futures_util::TryStreamExt;
 use futures_util::future::join_all;
 use gar_artifactregistry::model::{DockerImage, Repository};
 use gar_core::error::ErrorCategory;
+use gar_core::ids::Digest;
 use gar_core::location::Location;
 use gar_core::{Error, ErrorKind, Result};
+use gar_oci::BlobStream;
+use gar_oci::manifest::Manifest;
 
 use crate::Client;
+use crate::images::ImageName;
 
 impl Client {
     /// A set of locations of the default project, in order of preference; each
@@ -187,9 +194,82 @@ impl Locations {
         F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
+        self.read_at(|location| read(self.client.at(location)))
+            .await
+    }
+
+    /// Reads from `image`'s registry repository with failover: `read` gets the
+    /// repository of the image's replica in each location in turn (the same
+    /// project, repository and image path; the location `image` names is
+    /// ignored), moving on only when the location is unavailable, as
+    /// [`read`](Self::read) does. A registry answer such as
+    /// `ManifestNotFound` or `BlobNotFound` is the answer. Only reads belong
+    /// here: writes (push, tag, delete) go to one location and never fail over.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: gar::Client) -> gar::Result<()> {
+    /// let image = client.image("docker/team/app:1.0")?;
+    /// let replicas = client.locations(["us-east1", "us-west1"])?;
+    /// let served = replicas
+    ///     .read_image(&image, |repo| async move { repo.head_manifest("1.0").await })
+    ///     .await?;
+    /// println!("{:?} from {}", served.value, served.location);
+    /// # Ok(()) }
+    /// ```
+    pub async fn read_image<T, F, Fut>(&self, image: &ImageName, read: F) -> Result<Served<T>>
+    where
+        F: Fn(gar_oci::Repository) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        self.read_at(|location| {
+            let call = self.client.oci(&image.at(location)).map(&read);
+            async move { call?.await }
+        })
+        .await
+    }
+
+    /// The manifest of `image` (by its digest, else tag, else `latest`) from
+    /// the first replica that answers; see [`read_image`](Self::read_image).
+    pub async fn get_manifest(&self, image: &ImageName) -> Result<Served<Manifest>> {
+        let reference = image.reference();
+        self.read_image(image, |repo| {
+            let reference = reference.clone();
+            async move { repo.get_manifest(&reference).send().await }
+        })
+        .await
+    }
+
+    /// The blob `digest` of `image`'s repository from the first replica that
+    /// answers; see [`read_image`](Self::read_image). The failover happens
+    /// when the download starts: once bytes flow, the stream stays with its
+    /// replica (resuming there with `Range` after a dropped connection) and is
+    /// verified against `digest` as usual.
+    pub async fn get_blob(&self, image: &ImageName, digest: &Digest) -> Result<Served<BlobStream>> {
+        self.read_image(image, |repo| {
+            let digest = digest.clone();
+            async move { repo.get_blob(&digest).send().await }
+        })
+        .await
+    }
+
+    /// Every tag of `image`'s repository from the first replica that answers
+    /// (all pages, from one replica); see [`read_image`](Self::read_image).
+    pub async fn list_tags(&self, image: &ImageName) -> Result<Served<Vec<String>>> {
+        self.read_image(image, |repo| async move {
+            repo.list_tags().by_item().try_collect().await
+        })
+        .await
+    }
+
+    /// The failover loop: `read` runs for each location in turn.
+    async fn read_at<T, F, Fut>(&self, read: F) -> Result<Served<T>>
+    where
+        F: Fn(&Location) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
         let mut skipped: Vec<LocationFailure> = Vec::new();
         for location in &self.locations {
-            match read(self.client.at(location)).await {
+            match read(location).await {
                 Ok(value) => {
                     return Ok(Served {
                         value,

@@ -7,4 +7,6 @@ mod common;
 mod config;
 mod images;
 mod locations;
+mod platforms;
 mod services;
+mod user_agent;
