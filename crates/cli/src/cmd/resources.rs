@@ -575,6 +575,14 @@ fn platforms_text(platforms: &[gar::Platform]) -> String {
         .join(",")
 }
 
+/// Why the platforms could not be read, as JSON (`null` when they could).
+fn platforms_error_json(e: Option<&Error>) -> Value {
+    e.map_or(
+        Value::Null,
+        |e| json!({"code": e.code(), "message": e.to_string()}),
+    )
+}
+
 fn vulnerabilities_json(v: &Result<ResourceCounts, Error>) -> (Value, Value) {
     match v {
         Ok(c) => (counts_json(c), Value::Null),
@@ -637,6 +645,7 @@ async fn images(c: ImagesCmd, client: &Client, out: &Out) -> gar::Result<()> {
                 docs.push(json!({
                     "image": to_json(&r.image),
                     "platforms": platforms_json(&r.platforms),
+                    "platformsError": platforms_error_json(r.platforms_error.as_ref()),
                     "vulnerabilities": counts,
                     "vulnerabilityError": error,
                 }));
@@ -668,6 +677,7 @@ async fn images(c: ImagesCmd, client: &Client, out: &Out) -> gar::Result<()> {
                     "reference": reference.to_string(),
                     "image": to_json(&d.image),
                     "platforms": platforms_json(&d.platforms),
+                    "platformsError": platforms_error_json(d.platforms_error.as_ref()),
                     "vulnerabilities": counts,
                     "vulnerabilityError": error,
                 }));
@@ -679,7 +689,9 @@ async fn images(c: ImagesCmd, client: &Client, out: &Out) -> gar::Result<()> {
                 t.row(vec!["size".into(), bytes(d.image.image_size_bytes)]);
                 t.row(vec!["media type".into(), d.image.media_type.clone()]);
                 t.row(vec!["uploaded".into(), time(d.image.upload_time)]);
-                if !d.platforms.is_empty() {
+                if let Some(e) = &d.platforms_error {
+                    t.row(vec!["platforms".into(), format!("unreadable: {e}")]);
+                } else if !d.platforms.is_empty() {
                     t.row(vec!["platforms".into(), platforms_text(&d.platforms)]);
                 }
                 t.row(vec![

@@ -257,6 +257,11 @@ fn images_inspected_reported_and_deleted() {
     assert_eq!(report[0]["vulnerabilities"]["total"]["total"], 0);
     assert_eq!(report[0]["vulnerabilities"]["CRITICAL"]["total"], 0);
     assert!(report[0]["vulnerabilityError"].is_null());
+    // A single-manifest image: its platform comes from its config.
+    assert_eq!(report[0]["platforms"][0]["os"], "linux");
+    assert_eq!(report[0]["platforms"][0]["architecture"], "amd64");
+    assert_eq!(report[0]["platforms"][0]["digest"], digest.as_str());
+    assert!(report[0]["platformsError"].is_null());
 
     // By tag, by digest, and by the full reference on the emulator's host.
     let by_tag = json(&emu, &["images", "inspect", "docker/hello:latest"]);
@@ -265,6 +270,8 @@ fn images_inspected_reported_and_deleted() {
         format!("{}/{PROJECT}/docker/hello:latest@{digest}", emu.host())
     );
     assert_eq!(by_tag["image"], images[0]);
+    assert_eq!(by_tag["platforms"], report[0]["platforms"]);
+    assert!(by_tag["platformsError"].is_null());
     let by_digest = json(
         &emu,
         &["images", "inspect", &format!("docker/hello@{digest}")],
@@ -285,6 +292,7 @@ fn images_inspected_reported_and_deleted() {
         "{text}"
     );
     assert!(text.contains("vulnerabilities  none"), "{text}");
+    assert!(text.contains("platforms        linux/amd64"), "{text}");
 
     // The vulnerability report (the seed image has no findings and no scan yet).
     let vulns = json(&emu, &["vulns", "docker/hello:latest"]);
