@@ -178,6 +178,9 @@ impl Cassette {
 }
 
 /// Request headers worth keeping (besides credential headers, kept as `[redacted]`).
+/// `User-Agent` is deliberately absent: it names the tool and gar's version,
+/// which change between recording and replay, and replay matches on method and
+/// URL only, so a cassette replays under any user agent.
 const KEPT_REQUEST_HEADERS: &[&str] = &[
     "accept",
     "content-type",
