@@ -1,10 +1,11 @@
-//! File I/O off the async runtime, in short blocking tasks: a sink that hashes
-//! and writes a blob (side by side) in batches while the next batch arrives, and a stream that
-//! reads a byte range of a file one piece ahead of the network.
+//! File I/O off the async runtime: a sink that hashes and writes a blob on two
+//! threads of its own (side by side, fed through bounded queues while the
+//! network delivers the next pieces), and a stream that reads a byte range of a
+//! file one piece ahead of the network in short blocking tasks.
 //!
-//! Both hold at most a few small buffers, whatever the file's size, and no
-//! blocking task outlives one batch (so a paused test clock still advances
-//! while a transfer waits for a retry).
+//! Both hold at most a few small buffers, whatever the file's size. Neither
+//! keeps a task of the runtime's blocking pool busy between pieces (so a
+//! paused test clock still advances while a transfer waits for a retry).
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -18,9 +19,6 @@ use gar_core::ids::Digest;
 use tokio::task::JoinHandle;
 
 use crate::digest::DigestHasher;
-
-/// Bytes gathered before a write batch goes to a blocking task.
-const SINK_BATCH: usize = 512 * 1024;
 
 /// Size of one read of a file source.
 pub(crate) const READ_CHUNK: usize = 256 * 1024;
@@ -40,23 +38,68 @@ fn stopped(e: &tokio::task::JoinError) -> std::io::Error {
     std::io::Error::other(format!("a file task stopped: {e}"))
 }
 
-/// A batch being hashed and written at the same time, by two blocking tasks.
-struct Inflight {
-    hashing: JoinHandle<DigestHasher>,
-    writing: JoinHandle<std::io::Result<std::fs::File>>,
+/// Pieces queued for each of a sink's two threads (each piece at most
+/// [`SINK_PIECE`] bytes, and the queues share the pieces: at most about 2 MiB
+/// held per download).
+const SINK_QUEUE: usize = 8;
+
+/// The largest piece handed to a sink's threads.
+const SINK_PIECE: usize = 256 * 1024;
+
+/// One of a sink's two threads: it takes pieces from its queue until the queue
+/// closes, then hands back what it made.
+struct Worker<T> {
+    queue: Option<tokio::sync::mpsc::Sender<Bytes>>,
+    done: Option<tokio::sync::oneshot::Receiver<T>>,
 }
 
-/// Writes a blob to a temporary file, hashing it on the way, in batches handed
-/// to short blocking tasks (the hash and the write of one batch run side by
-/// side, while the next batch gathers); [`commit`](Self::commit) verifies the
-/// digest (and size, when known) and renames the file into place. Dropped or
-/// failed, it removes the file.
+impl<T: Send + 'static> Worker<T> {
+    /// Starts a thread running `run` over the queue. A plain thread, not the
+    /// runtime's blocking pool: it lives as long as the download.
+    fn start(
+        name: &str,
+        run: impl FnOnce(tokio::sync::mpsc::Receiver<Bytes>) -> T + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let (queue, pieces) = tokio::sync::mpsc::channel(SINK_QUEUE);
+        let (tx, done) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                let _ = tx.send(run(pieces));
+            })?;
+        Ok(Self {
+            queue: Some(queue),
+            done: Some(done),
+        })
+    }
+
+    /// Queues `piece`; `false` when the thread has stopped taking pieces.
+    async fn send(&self, piece: Bytes) -> bool {
+        match &self.queue {
+            Some(q) => q.send(piece).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Closes the queue and waits for what the thread made.
+    async fn finish(&mut self) -> Option<T> {
+        self.queue = None;
+        match self.done.take() {
+            Some(done) => done.await.ok(),
+            None => None,
+        }
+    }
+}
+
+/// Writes a blob to a temporary file, hashing it on the way: two threads, one
+/// hashing and one writing, take the same pieces from bounded queues, so the
+/// hash, the write and the network run side by side without waiting for each
+/// other piece by piece; [`commit`](Self::commit) verifies the digest (and
+/// size, when known) and renames the file into place. Dropped or failed, it
+/// removes the file.
 pub(crate) struct FileSink {
-    file: Option<std::fs::File>,
-    hasher: Option<DigestHasher>,
-    inflight: Option<Inflight>,
-    pending: Vec<Bytes>,
-    pending_len: usize,
+    hashing: Worker<DigestHasher>,
+    writing: Worker<std::io::Result<std::fs::File>>,
     temp: Option<PathBuf>,
     target: PathBuf,
     expected: Digest,
@@ -92,7 +135,7 @@ impl FileSink {
             .await
             .map_err(|e| io_error("could not create", &dir, e))?;
         let temp = temp_path(&dir, &name);
-        let file = tokio::fs::OpenOptions::new()
+        let mut file = tokio::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp)
@@ -100,12 +143,32 @@ impl FileSink {
             .map_err(|e| io_error("could not create", &temp, e))?
             .into_std()
             .await;
+        let mut hasher = DigestHasher::for_digest(&expected);
+        let started = Worker::start("gar-hash", move |mut pieces| {
+            while let Some(piece) = pieces.blocking_recv() {
+                hasher.update(&piece);
+            }
+            hasher
+        })
+        .and_then(|hashing| {
+            let writing = Worker::start("gar-write", move |mut pieces| {
+                while let Some(piece) = pieces.blocking_recv() {
+                    file.write_all(&piece)?;
+                }
+                Ok(file)
+            })?;
+            Ok((hashing, writing))
+        });
+        let (hashing, writing) = match started {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = std::fs::remove_file(&temp);
+                return Err(io_error("could not start a thread for", &temp, e));
+            }
+        };
         Ok(Self {
-            file: Some(file),
-            hasher: Some(DigestHasher::for_digest(&expected)),
-            inflight: None,
-            pending: Vec::new(),
-            pending_len: 0,
+            hashing,
+            writing,
             temp: Some(temp),
             target,
             expected,
@@ -113,18 +176,31 @@ impl FileSink {
         })
     }
 
-    /// Appends bytes (written once a batch has gathered).
-    pub(crate) async fn write(&mut self, bytes: Bytes) -> Result<(), Error> {
-        if bytes.is_empty() {
-            return Ok(());
-        }
+    /// Appends bytes (hashed and written by the sink's threads as they come).
+    pub(crate) async fn write(&mut self, mut bytes: Bytes) -> Result<(), Error> {
         self.queued += bytes.len() as u64;
-        self.pending_len += bytes.len();
-        self.pending.push(bytes);
-        if self.pending_len >= SINK_BATCH {
-            self.flush_batch().await?;
+        while !bytes.is_empty() {
+            let piece = bytes.split_to(bytes.len().min(SINK_PIECE));
+            if !self.hashing.send(piece.clone()).await {
+                return Err(self.stopped("hash").await);
+            }
+            if !self.writing.send(piece).await {
+                return Err(self.stopped("write").await);
+            }
         }
         Ok(())
+    }
+
+    /// Why a thread stopped taking pieces (a write error, usually).
+    async fn stopped(&mut self, what: &str) -> Error {
+        match self.writing.finish().await {
+            Some(Err(e)) => io_error("could not write", &self.target, e),
+            _ => io_error(
+                &format!("could not {what}"),
+                &self.target,
+                std::io::Error::other("the sink's thread stopped"),
+            ),
+        }
     }
 
     /// Bytes accepted so far.
@@ -132,58 +208,15 @@ impl FileSink {
         self.queued
     }
 
-    /// Waits for the batch in flight, if any.
-    async fn settle(&mut self) -> Result<(), Error> {
-        if let Some(Inflight { hashing, writing }) = self.inflight.take() {
-            let file = writing
-                .await
-                .map_err(|e| stopped(&e))
-                .and_then(|r| r)
-                .map_err(|e| io_error("could not write", &self.target, e))?;
-            let hasher = hashing
-                .await
-                .map_err(|e| io_error("could not hash", &self.target, stopped(&e)))?;
-            self.file = Some(file);
-            self.hasher = Some(hasher);
-        }
-        Ok(())
-    }
-
-    /// Hands the gathered bytes to a hashing and a writing task.
-    async fn flush_batch(&mut self) -> Result<(), Error> {
-        self.settle().await?;
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let (Some(mut file), Some(mut hasher)) = (self.file.take(), self.hasher.take()) else {
-            return Err(finished());
-        };
-        let batch = std::mem::take(&mut self.pending);
-        self.pending_len = 0;
-        let for_hash = batch.clone();
-        self.inflight = Some(Inflight {
-            hashing: tokio::task::spawn_blocking(move || {
-                for b in &for_hash {
-                    hasher.update(b);
-                }
-                hasher
-            }),
-            writing: tokio::task::spawn_blocking(move || {
-                for b in &batch {
-                    file.write_all(b)?;
-                }
-                Ok(file)
-            }),
-        });
-        Ok(())
-    }
-
     /// Verifies the digest (and `size`, when given) and moves the file into
     /// place; returns its path.
     pub(crate) async fn commit(mut self, size: Option<u64>) -> Result<PathBuf, Error> {
-        self.flush_batch().await?;
-        self.settle().await?;
-        let (Some(file), Some(hasher)) = (self.file.take(), self.hasher.take()) else {
+        let file = match self.writing.finish().await {
+            Some(Ok(file)) => file,
+            Some(Err(e)) => return Err(io_error("could not write", &self.target, e)),
+            None => return Err(finished()),
+        };
+        let Some(hasher) = self.hashing.finish().await else {
             return Err(finished());
         };
         tokio::task::spawn_blocking(move || {
@@ -230,8 +263,9 @@ impl FileSink {
 
 impl Drop for FileSink {
     fn drop(&mut self) {
-        // A batch still in flight writes into an unlinked file, which is fine on
-        // the platforms gar supports.
+        // The writing thread may still write queued pieces into the unlinked
+        // file (it stops when the queue closes), which is fine on the platforms
+        // gar supports.
         if let Some(temp) = self.temp.take() {
             let _ = std::fs::remove_file(temp);
         }
