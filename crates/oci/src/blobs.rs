@@ -172,16 +172,22 @@ impl DownloadBlob {
     /// Downloads; returns the blob's size.
     pub async fn send(self) -> Result<u64, Error> {
         let digest = self.get.digest.clone();
-        let sink = FileSink::create(self.path, digest).await?;
-        download_into(self.get, sink).await
+        download_into(self.get, FileSink::create(self.path, digest)).await
     }
 }
 
-/// Streams `get` into `sink` (which hashes on its own thread), then commits.
-pub(crate) async fn download_into(get: GetBlob, mut sink: FileSink) -> Result<u64, Error> {
+/// Streams `get` into the sink `sink` makes (which hashes and writes on
+/// threads of its own), then commits. The request goes out while the sink's
+/// file is being created.
+pub(crate) async fn download_into(
+    get: GetBlob,
+    sink: impl Future<Output = Result<FileSink, Error>>,
+) -> Result<u64, Error> {
     let expected = get.size;
     let mut reader = Reader::new(get, false);
-    reader.open().await?;
+    let (opened, sink) = tokio::join!(reader.open(), sink);
+    let mut sink = sink?;
+    opened?;
     while let Some(chunk) = reader.next_chunk().await {
         sink.write(chunk?).await?;
     }

@@ -131,18 +131,19 @@ impl FileSink {
             .and_then(|n| n.to_str())
             .unwrap_or("blob")
             .to_owned();
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(|e| io_error("could not create", &dir, e))?;
         let temp = temp_path(&dir, &name);
-        let mut file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .await
-            .map_err(|e| io_error("could not create", &temp, e))?
-            .into_std()
-            .await;
+        // One blocking hop for the directory and the file.
+        let path = temp.clone();
+        let mut file = tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir).map_err(|e| io_error("could not create", &dir, e))?;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| io_error("could not create", &path, e))
+        })
+        .await
+        .map_err(|e| io_error("could not create", &temp, stopped(&e)))??;
         let mut hasher = DigestHasher::for_digest(&expected);
         let started = Worker::start("gar-hash", move |mut pieces| {
             while let Some(piece) = pieces.blocking_recv() {
@@ -219,15 +220,6 @@ impl FileSink {
         let Some(hasher) = self.hashing.finish().await else {
             return Err(finished());
         };
-        tokio::task::spawn_blocking(move || {
-            let mut file = file;
-            file.flush()?;
-            file.sync_all()
-        })
-        .await
-        .map_err(|e| stopped(&e))
-        .and_then(|r| r)
-        .map_err(|e| io_error("could not write", &self.target, e))?;
         let bytes = hasher.bytes();
         let digest = hasher.finish();
         if digest != self.expected {
@@ -253,9 +245,18 @@ impl FileSink {
         let Some(temp) = self.temp.clone() else {
             return Err(finished());
         };
-        tokio::fs::rename(&temp, &self.target)
-            .await
-            .map_err(|e| io_error("could not move into place", &self.target, e))?;
+        // Verified: made durable and moved into place in one blocking hop.
+        let target = self.target.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut file = file;
+            file.flush()
+                .and_then(|()| file.sync_all())
+                .map_err(|e| io_error("could not write", &target, e))?;
+            std::fs::rename(&temp, &target)
+                .map_err(|e| io_error("could not move into place", &target, e))
+        })
+        .await
+        .map_err(|e| io_error("could not move into place", &self.target, stopped(&e)))??;
         self.temp = None;
         Ok(self.target.clone())
     }

@@ -394,12 +394,12 @@ impl PullImage {
                         progress.finish();
                         return Ok::<_, Error>((false, d.size));
                     }
-                    let writer = layout.begin_blob(&d.digest).await?.with_size(d.size);
                     let get = repo
                         .get_blob(&d.digest)
                         .with_size(d.size)
                         .with_progress(progress);
-                    download_into(get, writer.into_sink()).await?;
+                    let sink = async { Ok(layout.begin_blob(&d.digest).await?.into_sink()) };
+                    download_into(get, sink).await?;
                     Ok((true, d.size))
                 }
             })

@@ -282,8 +282,8 @@ fn empty_index() -> ImageIndex {
     }
 }
 
-/// A blob being written: bytes go to a temporary file (written and hashed on a
-/// blocking thread, so that receiving and writing overlap); `commit` verifies the
+/// A blob being written: bytes go to a temporary file (written and hashed on
+/// threads of its own, so that receiving, hashing and writing overlap); `commit` verifies the
 /// digest and moves the file into place. Dropping it without a commit (or a
 /// failed commit) removes the temporary file.
 #[derive(Debug)]
