@@ -29,8 +29,9 @@
 
 use std::future::Future;
 
-use futures_util::TryStreamExt;
 use futures_util::future::join_all;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
 use gar_artifactregistry::model::{DockerImage, Repository};
 use gar_core::error::ErrorCategory;
 use gar_core::ids::Digest;
@@ -252,11 +253,29 @@ impl Locations {
         .await
     }
 
-    /// Every tag of `image`'s repository from the first replica that answers
-    /// (all pages, from one replica); see [`read_image`](Self::read_image).
-    pub async fn list_tags(&self, image: &ImageName) -> Result<Served<Vec<String>>> {
+    /// The tags of `image`'s repository, streamed from the first replica whose
+    /// first page answers; see [`read_image`](Self::read_image). The failover
+    /// happens on the first page: later pages come from the same replica (a
+    /// failure there ends the stream with that error), so memory stays bounded
+    /// by a page whatever the number of tags.
+    pub async fn list_tags(
+        &self,
+        image: &ImageName,
+    ) -> Result<Served<BoxStream<'static, Result<String>>>> {
         self.read_image(image, |repo| async move {
-            repo.list_tags().by_item().try_collect().await
+            let mut pages = repo.list_tags().by_page();
+            let first = pages.try_next().await?.map(|list| list.tags);
+            let rest = pages.flat_map(|page| {
+                futures_util::stream::iter(match page {
+                    Ok(list) => list.tags.into_iter().map(Ok).collect::<Vec<_>>(),
+                    Err(e) => vec![Err(e)],
+                })
+            });
+            Ok(
+                futures_util::stream::iter(first.unwrap_or_default().into_iter().map(Ok))
+                    .chain(rest)
+                    .boxed(),
+            )
         })
         .await
     }

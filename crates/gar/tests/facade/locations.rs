@@ -209,7 +209,8 @@ async fn registry_reads_fail_over_between_replicas() {
     // Tag list.
     let tags = replicas.list_tags(&image).await.unwrap();
     assert_eq!(tags.location.as_str(), "asia-east1");
-    assert_eq!(tags.value, ["only-asia"]);
+    let names: Vec<String> = tags.value.try_collect().await.unwrap();
+    assert_eq!(names, ["only-asia"]);
 
     // Blob get: the config blob, verified as it flows.
     let config = served.value.as_image().unwrap().config.clone();
@@ -268,7 +269,8 @@ async fn registry_reads_fail_over_between_replicas() {
         .unwrap()
         .list_tags(&image)
         .await
-        .unwrap_err();
+        .err()
+        .unwrap();
     assert_eq!(err.kind(), ErrorKind::LocationUnavailable);
     assert!(err.to_string().contains("europe-west1"), "{err}");
 
