@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures_util::StreamExt;
+use futures_util::future::{AbortHandle, Abortable};
 use futures_util::stream::BoxStream;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::client::NativeClient;
 use crate::error::invalid;
@@ -83,47 +85,102 @@ impl Reporter {
 /// Bytes for JavaScript.
 pub(crate) type Chunks = BoxStream<'static, gar::Result<bytes::Bytes>>;
 
-/// Where the reader task leaves the pieces it read (a private alias: it never
-/// appears in a napi signature, so it cannot leak into the generated types).
-type Pieces = tokio::sync::mpsc::Receiver<gar::Result<Vec<u8>>>;
+/// A chunk the reader verified, holding its share of the read-ahead budget
+/// until JavaScript has taken it.
+type Verified = (bytes::Bytes, OwnedSemaphorePermit);
 
-/// Pieces read ahead of JavaScript, so that the network keeps flowing while
-/// JavaScript handles the previous piece (at most this many MiB wait in memory).
-const AHEAD: usize = 4;
+/// What the reader hands over (a private alias: it never appears in a napi
+/// signature, so it cannot leak into the generated types).
+type Received = tokio::sync::mpsc::UnboundedReceiver<gar::Result<Verified>>;
 
-/// A stream of bytes: each `next()` yields a `Buffer` of up to 1 MiB, or `null` at
-/// the end. Content is verified as it flows; a mismatch ends the stream with an
-/// error instead of its end. A reader task stays up to [`AHEAD`] pieces ahead.
+/// Bytes read ahead of JavaScript, so that the network keeps flowing while
+/// JavaScript handles the previous piece: at most this many wait in memory.
+const AHEAD: usize = 4 * CHUNK;
+
+/// The receiving end of a [`ByteStream`]: what the reader verified, and the rest
+/// of a chunk the previous piece had no room for.
+struct Pieces {
+    rx: Received,
+    carry: Option<Verified>,
+}
+
+/// A stream of bytes: each `next()` yields a `Buffer` of 1 MiB (less at the
+/// end), or `null` at the end. Content is verified as it flows; a mismatch ends
+/// the stream with an error instead of its end. A reader stays up to [`AHEAD`]
+/// bytes ahead.
+///
+/// Two stages besides the connection's task (which reads the socket on a
+/// worker): the reader, on a thread of its own (tokio's blocking pool), pulls
+/// the verified stream, which hashes every byte, and passes its chunks on
+/// without copying them; `next()` packs them into the piece JavaScript gets
+/// (the one copy, made on the thread that asks, usually JavaScript's own). On a
+/// worker the reader would take turns with the connection's task, and packing
+/// on the reader would add the copy to the hashing thread, the stage that
+/// bounds the rate.
 #[napi]
 pub struct ByteStream {
     pieces: Arc<tokio::sync::Mutex<Option<Pieces>>>,
-    reader: tokio::task::AbortHandle,
+    reader: AbortHandle,
+}
+
+/// Permits for a chunk of `len` bytes (a chunk larger than the whole budget
+/// takes all of it).
+fn permits(len: usize) -> u32 {
+    u32::try_from(len.min(AHEAD)).unwrap_or(u32::MAX)
 }
 
 impl ByteStream {
-    /// A stream over `chunks`, read ahead by a task on the addon's runtime.
+    /// A stream over `chunks`, read ahead on a thread of the addon's runtime's
+    /// blocking pool.
     pub(crate) fn new(chunks: Chunks) -> Self {
-        let (tx, rx) = tokio::sync::mpsc::channel(AHEAD);
-        let reader = napi::bindgen_prelude::spawn(async move {
-            let mut chunks = chunks.fuse().boxed();
-            loop {
-                match gather(&mut chunks).await {
-                    Ok(Some(piece)) => {
-                        if tx.send(Ok(piece)).await.is_err() {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let budget = Arc::new(Semaphore::new(AHEAD));
+        let (reader, registration) = AbortHandle::new_pair();
+        let read = Abortable::new(
+            async move {
+                let mut chunks = chunks;
+                while let Some(chunk) = chunks.next().await {
+                    match chunk {
+                        Ok(c) if c.is_empty() => {}
+                        Ok(c) => {
+                            let Ok(permit) =
+                                budget.clone().acquire_many_owned(permits(c.len())).await
+                            else {
+                                return;
+                            };
+                            if tx.send(Ok((c, permit))).is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
                             return;
                         }
                     }
-                    Ok(None) => return,
-                    Err(e) => {
-                        let _ = tx.send(Err(e)).await;
-                        return;
-                    }
                 }
+            },
+            registration,
+        );
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn_blocking({
+                    let handle = handle.clone();
+                    move || {
+                        let _ = handle.block_on(read);
+                    }
+                });
             }
-        });
+            // Outside the runtime (never, in practice: streams are made by tasks
+            // running on it): read on its workers instead.
+            Err(_) => {
+                napi::bindgen_prelude::spawn(async move {
+                    let _ = read.await;
+                });
+            }
+        }
         Self {
-            pieces: Arc::new(tokio::sync::Mutex::new(Some(rx))),
-            reader: reader.abort_handle(),
+            pieces: Arc::new(tokio::sync::Mutex::new(Some(Pieces { rx, carry: None }))),
+            reader,
         }
     }
 }
@@ -134,24 +191,32 @@ impl Drop for ByteStream {
     }
 }
 
-/// The next up-to-[`CHUNK`] bytes of `chunks`; `None` at the end.
-async fn gather(chunks: &mut Chunks) -> gar::Result<Option<Vec<u8>>> {
+/// The next piece: [`CHUNK`] bytes, fewer only at the end; `None` at the end.
+async fn gather(pieces: &mut Pieces) -> gar::Result<Option<Vec<u8>>> {
     let mut out: Option<Vec<u8>> = None;
-    while out.as_ref().is_none_or(|b| b.len() < CHUNK) {
-        match chunks.next().await {
-            Some(chunk) => {
-                let chunk = chunk?;
-                match &mut out {
-                    None if chunk.len() >= CHUNK => return Ok(Some(Vec::from(chunk))),
-                    None => {
-                        let mut buf = Vec::with_capacity(CHUNK.max(chunk.len()));
-                        buf.extend_from_slice(&chunk);
-                        out = Some(buf);
-                    }
-                    Some(buf) => buf.extend_from_slice(&chunk),
-                }
-            }
-            None => break,
+    loop {
+        let have = out.as_ref().map_or(0, Vec::len);
+        let room = CHUNK.saturating_sub(have);
+        if room == 0 {
+            break;
+        }
+        let (mut chunk, permit) = match pieces.carry.take() {
+            Some(c) => c,
+            None => match pieces.rx.recv().await {
+                Some(c) => c?,
+                None => break,
+            },
+        };
+        if chunk.len() > room {
+            let rest = chunk.split_off(room);
+            let buf = out.get_or_insert_with(|| Vec::with_capacity(CHUNK));
+            buf.extend_from_slice(&chunk);
+            pieces.carry = Some((rest, permit));
+        } else {
+            let buf = out.get_or_insert_with(|| Vec::with_capacity(CHUNK));
+            buf.extend_from_slice(&chunk);
+            // The chunk is copied: its bytes no longer count against the budget.
+            drop(permit);
         }
     }
     Ok(out)
@@ -165,16 +230,16 @@ impl ByteStream {
         let pieces = self.pieces.clone();
         start(async move {
             let mut guard = pieces.lock().await;
-            let Some(rx) = guard.as_mut() else {
+            let Some(p) = guard.as_mut() else {
                 return Ok(Output::Json(Value::Null));
             };
-            match rx.recv().await {
-                Some(Ok(bytes)) => Ok(Output::Bytes(bytes)),
-                Some(Err(e)) => {
+            match gather(p).await {
+                Ok(Some(bytes)) => Ok(Output::Bytes(bytes)),
+                Err(e) => {
                     *guard = None;
                     Err(e)
                 }
-                None => {
+                Ok(None) => {
                     *guard = None;
                     Ok(Output::Json(Value::Null))
                 }
@@ -369,6 +434,23 @@ mod tests {
             .block_on(f)
     }
 
+    /// Pieces over `parts`, as the reader would hand them over.
+    fn pieces_of(parts: Vec<gar::Result<bytes::Bytes>>) -> Pieces {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let budget = Arc::new(Semaphore::new(AHEAD));
+        for p in parts {
+            let sent = p.map(|c| {
+                let permit = budget
+                    .clone()
+                    .try_acquire_many_owned(permits(c.len()))
+                    .unwrap();
+                (c, permit)
+            });
+            tx.send(sent).unwrap();
+        }
+        Pieces { rx, carry: None }
+    }
+
     #[test]
     fn gather_joins_small_chunks_and_ends_with_none() {
         block_on(gather_joins_small_chunks_and_ends_with_none_async());
@@ -378,10 +460,64 @@ mod tests {
         let parts: Vec<gar::Result<bytes::Bytes>> = (0..3)
             .map(|i| Ok(bytes::Bytes::from(vec![i as u8; 10])))
             .collect();
-        let mut s: Chunks = futures_util::stream::iter(parts).boxed();
+        let mut s = pieces_of(parts);
         let first = gather(&mut s).await.unwrap().unwrap();
         assert_eq!(first.len(), 30);
         assert!(gather(&mut s).await.unwrap().is_none());
+    }
+
+    #[test]
+    fn gather_cuts_pieces_of_exactly_one_chunk_and_keeps_the_rest() {
+        block_on(async {
+            let parts: Vec<gar::Result<bytes::Bytes>> = vec![
+                Ok(bytes::Bytes::from(vec![1u8; CHUNK - 5])),
+                Ok(bytes::Bytes::from(vec![2u8; CHUNK + 20])),
+                Ok(bytes::Bytes::from(vec![3u8; 7])),
+            ];
+            let mut s = pieces_of(parts);
+            let a = gather(&mut s).await.unwrap().unwrap();
+            assert_eq!(a.len(), CHUNK);
+            assert_eq!(&a[CHUNK - 6..], &[1, 2, 2, 2, 2, 2]);
+            let b = gather(&mut s).await.unwrap().unwrap();
+            assert_eq!(b, vec![2u8; CHUNK]);
+            let c = gather(&mut s).await.unwrap().unwrap();
+            assert_eq!(c.len(), 15 + 7);
+            assert_eq!(&c[13..], &[2, 2, 3, 3, 3, 3, 3, 3, 3]);
+            assert!(gather(&mut s).await.unwrap().is_none());
+        });
+    }
+
+    #[test]
+    fn gather_reports_an_error_after_data() {
+        block_on(async {
+            let parts: Vec<gar::Result<bytes::Bytes>> = vec![
+                Ok(bytes::Bytes::from_static(b"abc")),
+                Err(gar::Error::new(gar::ErrorKind::BlobDigestMismatch, "bad")),
+            ];
+            let mut s = pieces_of(parts);
+            let err = gather(&mut s).await.unwrap_err();
+            assert_eq!(err.kind(), gar::ErrorKind::BlobDigestMismatch);
+        });
+    }
+
+    #[test]
+    fn a_stream_yields_what_its_reader_passes_on() {
+        block_on(async {
+            let parts: Vec<gar::Result<bytes::Bytes>> = (0..16)
+                .map(|_| Ok(bytes::Bytes::from(vec![0u8; CHUNK / 2])))
+                .collect();
+            let stream = ByteStream::new(futures_util::stream::iter(parts).boxed());
+            let mut total = 0;
+            loop {
+                let mut guard = stream.pieces.lock().await;
+                let Some(p) = guard.as_mut() else { break };
+                match gather(p).await.unwrap() {
+                    Some(piece) => total += piece.len(),
+                    None => break,
+                }
+            }
+            assert_eq!(total, 8 * CHUNK);
+        });
     }
 
     #[test]
