@@ -725,16 +725,62 @@ mod tests {
         Timestamp::from_unix(now().unix_seconds() - d * DAY, 0).unwrap()
     }
 
-    /// (package, version, age in days, tags)
-    type Row<'a> = (&'a str, &'a str, i64, &'a [&'a str]);
+    /// The scenario table both this module and the Artifact Registry client's end-to-end
+    /// tests run (`testdata/cleanup-scenarios.json`).
+    const SCENARIOS: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/cleanup-scenarios.json"
+    ));
 
-    fn versions(rows: &[Row<'_>]) -> Vec<VersionInfo> {
+    /// One version of the table: package, version, age in days, tags.
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Row {
+        package: String,
+        version: String,
+        age_days: i64,
+        tags: Vec<String>,
+    }
+
+    /// Which rows a scenario starts from.
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Rows {
+        Mixed,
+        None,
+    }
+
+    /// A gcloud policy file, the rows, and the expected deletions (`package@version`).
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Scenario {
+        name: String,
+        policies: Value,
+        rows: Rows,
+        deleted: Vec<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Table {
+        mixed: Vec<Row>,
+        scenarios: Vec<Scenario>,
+    }
+
+    fn table() -> Table {
+        serde_json::from_str(SCENARIOS).unwrap()
+    }
+
+    fn versions(rows: &[Row]) -> Vec<VersionInfo> {
         rows.iter()
-            .map(|(p, v, age, tags)| VersionInfo::parse(p, v, days_ago(*age), tags).unwrap())
+            .map(|r| {
+                let tags: Vec<&str> = r.tags.iter().map(String::as_str).collect();
+                VersionInfo::parse(&r.package, &r.version, days_ago(r.age_days), &tags).unwrap()
+            })
             .collect()
     }
 
-    fn deleted(policies: &CleanupPolicies, rows: &[Row<'_>]) -> Vec<String> {
+    fn deleted(policies: &CleanupPolicies, rows: &[Row]) -> Vec<String> {
         policies
             .evaluate(&versions(rows), now())
             .deletions()
@@ -748,151 +794,24 @@ mod tests {
         p
     }
 
-    const MIXED: &[Row<'static>] = &[
-        ("app", "1.0", 90, &["release-1.0"]),
-        ("app", "1.1", 60, &["dev-1.1"]),
-        ("app", "1.2", 40, &[]),
-        ("app", "1.3", 10, &["latest"]),
-        ("app", "1.4", 1, &[]),
-        ("lib", "0.1", 100, &[]),
-        ("lib", "0.2", 50, &["release-0.2"]),
-        ("sandbox/x", "1.0-rc1", 35, &[]),
-    ];
-
     #[test]
     fn scenario_table() {
-        let cases: &[(&str, &str, &[Row<'static>], &[&str])] = &[
-            (
-                "empty repository",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"olderThan":"1d"}}]"#,
-                &[],
-                &[],
-            ),
-            ("no policies", "[]", MIXED, &[]),
-            (
-                "delete older than 30 days",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"olderThan":"30d"}}]"#,
-                MIXED,
-                &[
-                    "app@1.0",
-                    "app@1.1",
-                    "app@1.2",
-                    "lib@0.1",
-                    "lib@0.2",
-                    "sandbox/x@1.0-rc1",
-                ],
-            ),
-            (
-                "keep by tag prefix beats delete older-than",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"olderThan":"30d"}},
-                    {"name":"k","action":{"type":"Keep"},"condition":{"tagState":"tagged","tagPrefixes":["release"]}}]"#,
-                MIXED,
-                &["app@1.1", "app@1.2", "lib@0.1", "sandbox/x@1.0-rc1"],
-            ),
-            (
-                "untagged only",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"tagState":"untagged","olderThan":"7d"}}]"#,
-                MIXED,
-                &["app@1.2", "lib@0.1", "sandbox/x@1.0-rc1"],
-            ),
-            (
-                "keep the 2 most recent per package, delete the rest",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"tagState":"any"}},
-                    {"name":"k","action":{"type":"Keep"},"mostRecentVersions":{"keepCount":2}}]"#,
-                MIXED,
-                &["app@1.0", "app@1.1", "app@1.2"],
-            ),
-            (
-                "keepCount only for matching packages",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"tagState":"any"}},
-                    {"name":"k","action":{"type":"Keep"},"mostRecentVersions":{"packageNamePrefixes":["app"],"keepCount":1}}]"#,
-                MIXED,
-                &[
-                    "app@1.0",
-                    "app@1.1",
-                    "app@1.2",
-                    "app@1.3",
-                    "lib@0.1",
-                    "lib@0.2",
-                    "sandbox/x@1.0-rc1",
-                ],
-            ),
-            (
-                "overlapping delete policies",
-                r#"[{"name":"a","action":{"type":"Delete"},"condition":{"olderThan":"50d"}},
-                    {"name":"b","action":{"type":"Delete"},"condition":{"tagState":"untagged"}}]"#,
-                MIXED,
-                &[
-                    "app@1.0",
-                    "app@1.1",
-                    "app@1.2",
-                    "app@1.4",
-                    "lib@0.1",
-                    "lib@0.2",
-                    "sandbox/x@1.0-rc1",
-                ],
-            ),
-            (
-                "newer than deletes the fresh ones",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"newerThan":"15d"}}]"#,
-                MIXED,
-                &["app@1.3", "app@1.4"],
-            ),
-            (
-                "an age window",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"olderThan":"30d","newerThan":"70d"}}]"#,
-                MIXED,
-                &["app@1.1", "app@1.2", "lib@0.2", "sandbox/x@1.0-rc1"],
-            ),
-            (
-                "version name prefixes",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"versionNamePrefixes":["1.0-","0."]}}]"#,
-                MIXED,
-                &["lib@0.1", "lib@0.2", "sandbox/x@1.0-rc1"],
-            ),
-            (
-                "package name prefixes",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"packageNamePrefixes":["sandbox/"]}}]"#,
-                MIXED,
-                &["sandbox/x@1.0-rc1"],
-            ),
-            (
-                "tagged with a prefix, older than a week",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"tagState":"tagged","tagPrefixes":["dev-","latest"],"olderThan":"7d"}}]"#,
-                MIXED,
-                &["app@1.1", "app@1.3"],
-            ),
-            (
-                "every tagged version",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"tagState":"tagged"}}]"#,
-                MIXED,
-                &["app@1.0", "app@1.1", "app@1.3", "lib@0.2"],
-            ),
-            (
-                "age exactly at the limit counts as older",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"olderThan":"10d"}}]"#,
-                &[("app", "1.3", 10, &[]), ("app", "1.4", 9, &[])],
-                &["app@1.3"],
-            ),
-            (
-                "keep policies without a delete policy delete nothing",
-                r#"[{"name":"k","action":{"type":"Keep"},"mostRecentVersions":{"keepCount":1}}]"#,
-                MIXED,
-                &[],
-            ),
-            (
-                "keep by tag and by recency together",
-                r#"[{"name":"d","action":{"type":"Delete"},"condition":{"olderThan":"5d"}},
-                    {"name":"k1","action":{"type":"Keep"},"condition":{"tagPrefixes":["release"]}},
-                    {"name":"k2","action":{"type":"Keep"},"mostRecentVersions":{"keepCount":2}}]"#,
-                MIXED,
-                &["app@1.1", "app@1.2"],
-            ),
-        ];
-        assert!(cases.len() >= 15);
-        for (name, policies, rows, expected) in cases {
-            let got = deleted(&gcloud(policies), rows);
-            assert_eq!(got, *expected, "scenario: {name}");
+        let table = table();
+        assert!(table.scenarios.len() >= 15);
+        let mut names = std::collections::BTreeSet::new();
+        for s in &table.scenarios {
+            let name = &s.name;
+            assert!(names.insert(name), "scenario {name:?} twice");
+            let policies = CleanupPolicies::from_gcloud_json(&s.policies.to_string())
+                .unwrap_or_else(|e| panic!("scenario {name:?}: the policies: {e}"));
+            if let Err(e) = policies.validate() {
+                panic!("scenario {name:?}: the policies are invalid: {e}");
+            }
+            let rows: &[Row] = match s.rows {
+                Rows::Mixed => &table.mixed,
+                Rows::None => &[],
+            };
+            assert_eq!(deleted(&policies, rows), s.deleted, "scenario {name:?}");
         }
     }
 
@@ -903,7 +822,8 @@ mod tests {
                 {"name":"k","action":{"type":"Keep"},"condition":{"tagPrefixes":["release"]}},
                 {"name":"r","action":{"type":"Keep"},"mostRecentVersions":{"keepCount":1}}]"#,
         );
-        let report = p.evaluate(&versions(MIXED), now());
+        let mixed = table().mixed;
+        let report = p.evaluate(&versions(&mixed), now());
         let by_version = |v: &str| {
             report
                 .decisions
@@ -935,7 +855,7 @@ mod tests {
         assert_eq!(by_version("1.3"), Outcome::NotSelected);
         assert_eq!(
             report.kept().count() + report.deletions().count(),
-            MIXED.len()
+            mixed.len()
         );
     }
 

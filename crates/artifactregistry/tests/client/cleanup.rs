@@ -1,7 +1,8 @@
-//! Cleanup policies end to end: a table of scenarios checked through the
-//! client's dry-run report, through the client's apply (batch deletes), and
-//! through the emulator's own cleanup pass (the same evaluator), plus a
-//! repository in dry-run mode and a docker repository.
+//! Cleanup policies end to end: the scenario table of
+//! `testdata/cleanup-scenarios.json` (gar-core's evaluator tests run it too)
+//! checked through the client's dry-run report, through the client's apply
+//! (batch deletes), and through the emulator's own cleanup pass (the same
+//! evaluator), plus a repository in dry-run mode and a docker repository.
 
 use std::collections::BTreeSet;
 
@@ -15,167 +16,8 @@ use gar_emulator::seed::SeedImage;
 use serde_json::json;
 
 use crate::common::{
-    DEMO_TOKEN, MIXED, Row, add_generic, admin, client, now, repo, start, status_of,
+    DEMO_TOKEN, Row, SCENARIO_TABLE, add_generic, admin, client, mixed, now, repo, start, status_of,
 };
-
-/// (scenario, gcloud policy file, rows, expected deletions as `package@version`)
-type Scenario = (
-    &'static str,
-    &'static str,
-    &'static [Row],
-    &'static [&'static str],
-);
-
-const SCENARIOS: &[Scenario] = &[
-    (
-        "an empty repository",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"olderThan":"1d"}}]"#,
-        &[],
-        &[],
-    ),
-    ("no policies", "[]", MIXED, &[]),
-    (
-        "delete older than 30 days",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"olderThan":"30d"}}]"#,
-        MIXED,
-        &[
-            "app@1.0",
-            "app@1.1",
-            "app@1.2",
-            "lib@0.1",
-            "lib@0.2",
-            "sandbox/x@1.0-rc1",
-        ],
-    ),
-    (
-        "keep by tag prefix beats delete older-than",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"olderThan":"30d"}},
-            {"name":"k","action":{"type":"Keep"},"condition":{"tagState":"tagged","tagPrefixes":["release"]}}]"#,
-        MIXED,
-        &["app@1.1", "app@1.2", "lib@0.1", "sandbox/x@1.0-rc1"],
-    ),
-    (
-        "untagged only",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"tagState":"untagged","olderThan":"7d"}}]"#,
-        MIXED,
-        &["app@1.2", "lib@0.1", "sandbox/x@1.0-rc1"],
-    ),
-    (
-        "keepCount 2 per package",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"tagState":"any"}},
-            {"name":"k","action":{"type":"Keep"},"mostRecentVersions":{"keepCount":2}}]"#,
-        MIXED,
-        &["app@1.0", "app@1.1", "app@1.2"],
-    ),
-    (
-        "keepCount only for matching packages",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"tagState":"any"}},
-            {"name":"k","action":{"type":"Keep"},"mostRecentVersions":{"packageNamePrefixes":["app"],"keepCount":1}}]"#,
-        MIXED,
-        &[
-            "app@1.0",
-            "app@1.1",
-            "app@1.2",
-            "app@1.3",
-            "lib@0.1",
-            "lib@0.2",
-            "sandbox/x@1.0-rc1",
-        ],
-    ),
-    (
-        "overlapping delete policies",
-        r#"[{"name":"a","action":{"type":"Delete"},"condition":{"olderThan":"50d"}},
-            {"name":"b","action":{"type":"Delete"},"condition":{"tagState":"untagged"}}]"#,
-        MIXED,
-        &[
-            "app@1.0",
-            "app@1.1",
-            "app@1.2",
-            "app@1.4",
-            "lib@0.1",
-            "lib@0.2",
-            "sandbox/x@1.0-rc1",
-        ],
-    ),
-    (
-        "overlapping keep policies",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"tagState":"any"}},
-            {"name":"k1","action":{"type":"Keep"},"condition":{"tagPrefixes":["release"]}},
-            {"name":"k2","action":{"type":"Keep"},"condition":{"packageNamePrefixes":["lib"]}}]"#,
-        MIXED,
-        &[
-            "app@1.1",
-            "app@1.2",
-            "app@1.3",
-            "app@1.4",
-            "sandbox/x@1.0-rc1",
-        ],
-    ),
-    (
-        "newer than deletes the fresh ones",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"newerThan":"15d"}}]"#,
-        MIXED,
-        &["app@1.3", "app@1.4"],
-    ),
-    (
-        "an age window",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"olderThan":"30d","newerThan":"70d"}}]"#,
-        MIXED,
-        &["app@1.1", "app@1.2", "lib@0.2", "sandbox/x@1.0-rc1"],
-    ),
-    (
-        "version name prefixes",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"versionNamePrefixes":["1.0-","0."]}}]"#,
-        MIXED,
-        &["lib@0.1", "lib@0.2", "sandbox/x@1.0-rc1"],
-    ),
-    (
-        "package name prefixes",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"packageNamePrefixes":["sandbox/"]}}]"#,
-        MIXED,
-        &["sandbox/x@1.0-rc1"],
-    ),
-    (
-        "tagged with a prefix, older than a week",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"tagState":"tagged","tagPrefixes":["dev-","latest"],"olderThan":"7d"}}]"#,
-        MIXED,
-        &["app@1.1", "app@1.3"],
-    ),
-    (
-        "every tagged version",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"tagState":"tagged"}}]"#,
-        MIXED,
-        &["app@1.0", "app@1.1", "app@1.3", "lib@0.2"],
-    ),
-    (
-        "an age exactly at the limit counts as older",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"olderThan":"10d"}}]"#,
-        MIXED,
-        &[
-            "app@1.0",
-            "app@1.1",
-            "app@1.2",
-            "app@1.3",
-            "lib@0.1",
-            "lib@0.2",
-            "sandbox/x@1.0-rc1",
-        ],
-    ),
-    (
-        "keep policies without a delete policy delete nothing",
-        r#"[{"name":"k","action":{"type":"Keep"},"mostRecentVersions":{"keepCount":1}}]"#,
-        MIXED,
-        &[],
-    ),
-    (
-        "keep by tag and by recency together",
-        r#"[{"name":"d","action":{"type":"Delete"},"condition":{"olderThan":"5d"}},
-            {"name":"k1","action":{"type":"Keep"},"condition":{"tagPrefixes":["release"]}},
-            {"name":"k2","action":{"type":"Keep"},"mostRecentVersions":{"keepCount":2}}]"#,
-        MIXED,
-        &["app@1.1", "app@1.2"],
-    ),
-];
 
 /// `package@version` of a version name.
 fn short(name: &str) -> String {
@@ -204,7 +46,9 @@ async fn remaining(c: &Client, r: &RepositoryName) -> BTreeSet<String> {
 }
 
 fn all_of(rows: &[Row]) -> BTreeSet<String> {
-    rows.iter().map(|(p, v, _, _)| format!("{p}@{v}")).collect()
+    rows.iter()
+        .map(|r| format!("{}@{}", r.package, r.version))
+        .collect()
 }
 
 async fn set_policies(c: &Client, r: &RepositoryName, policies: &CleanupPolicies, dry_run: bool) {
@@ -226,18 +70,21 @@ async fn set_policies(c: &Client, r: &RepositoryName, policies: &CleanupPolicies
 
 #[tokio::test]
 async fn the_scenario_table_through_report_apply_and_the_emulator_pass() {
-    assert!(SCENARIOS.len() >= 15);
+    let scenarios = &SCENARIO_TABLE.scenarios;
+    assert!(scenarios.len() >= 15);
     let mut seed = Seed::demo();
-    for (i, (_, _, rows, _)) in SCENARIOS.iter().enumerate() {
-        add_generic(&mut seed, &format!("client-{i:02}"), rows);
-        add_generic(&mut seed, &format!("emulator-{i:02}"), rows);
+    for (i, s) in scenarios.iter().enumerate() {
+        add_generic(&mut seed, &format!("client-{i:02}"), s.rows());
+        add_generic(&mut seed, &format!("emulator-{i:02}"), s.rows());
     }
     let emu = start(seed).await;
     let c = client(&emu, Some(DEMO_TOKEN));
-    for (i, (scenario, file, rows, expected)) in SCENARIOS.iter().enumerate() {
-        let expected = set(expected.iter().map(|s| (*s).to_owned()));
+    for (i, s) in scenarios.iter().enumerate() {
+        let (scenario, rows) = (&s.name, s.rows());
+        let expected = set(s.deleted.iter().cloned());
         let kept = &all_of(rows) - &expected;
-        let policies = CleanupPolicies::from_gcloud_json(file).unwrap();
+        let policies = CleanupPolicies::from_gcloud_json(&s.policies.to_string())
+            .unwrap_or_else(|e| panic!("{scenario}: the policies: {e}"));
         let by_client = repo(&format!("client-{i:02}"));
         let by_emulator = repo(&format!("emulator-{i:02}"));
         set_policies(&c, &by_client, &policies, false).await;
@@ -264,7 +111,11 @@ async fn the_scenario_table_through_report_apply_and_the_emulator_pass() {
             expected,
             "{scenario}: apply"
         );
-        assert!(applied.failed.is_empty());
+        assert!(
+            applied.failed.is_empty(),
+            "{scenario}: {:?}",
+            applied.failed
+        );
         for d in &applied.plan.report.decisions {
             if matches!(d.outcome, Outcome::Keep { .. }) {
                 let name = applied.plan.version_name(d);
@@ -306,7 +157,7 @@ async fn the_scenario_table_through_report_apply_and_the_emulator_pass() {
 #[tokio::test]
 async fn a_dry_run_repository_reports_but_is_not_applied_unless_forced() {
     let mut seed = Seed::demo();
-    add_generic(&mut seed, "dry", MIXED);
+    add_generic(&mut seed, "dry", mixed());
     let emu = start(seed).await;
     let c = client(&emu, Some(DEMO_TOKEN));
     let dry = repo("dry");
@@ -338,7 +189,7 @@ async fn a_dry_run_repository_reports_but_is_not_applied_unless_forced() {
     let err = c.cleanup(&dry).set_now(now()).apply().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::FailedPrecondition);
     assert!(err.to_string().contains("dry-run"), "{err}");
-    assert_eq!(remaining(&c, &dry).await, all_of(MIXED));
+    assert_eq!(remaining(&c, &dry).await, all_of(mixed()));
 
     let pass = admin(
         &emu,
@@ -356,7 +207,7 @@ async fn a_dry_run_repository_reports_but_is_not_applied_unless_forced() {
         .map(|d| short(d["version"].as_str().unwrap()))
         .collect();
     assert_eq!(set(would), expected, "the emulator reports the same");
-    assert_eq!(remaining(&c, &dry).await, all_of(MIXED));
+    assert_eq!(remaining(&c, &dry).await, all_of(mixed()));
 
     let forced = c
         .cleanup(&dry)
@@ -369,7 +220,7 @@ async fn a_dry_run_repository_reports_but_is_not_applied_unless_forced() {
         set(forced.deleted.iter().map(|n| short(&n.to_string()))),
         expected
     );
-    assert_eq!(remaining(&c, &dry).await, &all_of(MIXED) - &expected);
+    assert_eq!(remaining(&c, &dry).await, &all_of(mixed()) - &expected);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Test helpers: an emulator with the demo seed plus test data, clients with
 //! each role's token, the admin surface.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use gar_artifactregistry::{Client, PollingPolicy};
@@ -11,6 +11,7 @@ use gar_core::protojson::Timestamp;
 use gar_emulator::seed::{SeedPackage, SeedRepository, SeedVersion};
 use gar_emulator::{Emulator, EmulatorHandle, Seed};
 use gar_transport::{Body, Transport};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub const DEMO_TOKEN: &str = gar_emulator::seed::DEMO_TOKEN;
@@ -95,20 +96,64 @@ pub fn days_ago(days: i64) -> Timestamp {
     Timestamp::from_unix(now().unix_seconds() - days * 86_400, 0).unwrap()
 }
 
-/// (package, version, age in days, tags)
-pub type Row = (&'static str, &'static str, i64, &'static [&'static str]);
+/// The cleanup scenario table, shared with gar-core's evaluator tests.
+const CLEANUP_SCENARIOS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../testdata/cleanup-scenarios.json"
+));
 
-/// The data every cleanup scenario starts from.
-pub const MIXED: &[Row] = &[
-    ("app", "1.0", 90, &["release-1.0"]),
-    ("app", "1.1", 60, &["dev-1.1"]),
-    ("app", "1.2", 40, &[]),
-    ("app", "1.3", 10, &["latest"]),
-    ("app", "1.4", 1, &[]),
-    ("lib", "0.1", 100, &[]),
-    ("lib", "0.2", 50, &["release-0.2"]),
-    ("sandbox/x", "1.0-rc1", 35, &[]),
-];
+/// One version of the cleanup data: package, version, age in days, tags.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Row {
+    pub package: String,
+    pub version: String,
+    pub age_days: i64,
+    pub tags: Vec<String>,
+}
+
+/// Which rows a scenario starts from.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rows {
+    Mixed,
+    None,
+}
+
+/// A gcloud policy file, the rows, and the expected deletions (`package@version`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    pub policies: Value,
+    pub rows: Rows,
+    pub deleted: Vec<String>,
+}
+
+impl Scenario {
+    /// The versions the scenario's repository holds.
+    pub fn rows(&self) -> &'static [Row] {
+        match self.rows {
+            Rows::Mixed => mixed(),
+            Rows::None => &[],
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioTable {
+    pub mixed: Vec<Row>,
+    pub scenarios: Vec<Scenario>,
+}
+
+pub static SCENARIO_TABLE: LazyLock<ScenarioTable> =
+    LazyLock::new(|| serde_json::from_str(CLEANUP_SCENARIOS).unwrap());
+
+/// The data most cleanup scenarios start from.
+pub fn mixed() -> &'static [Row] {
+    &SCENARIO_TABLE.mixed
+}
 
 /// Adds a generic repository `id` holding `rows`.
 pub fn add_generic(seed: &mut Seed, id: &str, rows: &[Row]) {
@@ -119,18 +164,18 @@ pub fn add_generic(seed: &mut Seed, id: &str, rows: &[Row]) {
         ..SeedRepository::default()
     });
     let mut packages: Vec<SeedPackage> = Vec::new();
-    for (p, v, age, tags) in rows {
+    for row in rows {
         let version = SeedVersion {
-            version: (*v).to_owned(),
-            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-            create_time: Some(days_ago(*age).to_string()),
+            version: row.version.clone(),
+            tags: row.tags.clone(),
+            create_time: Some(days_ago(row.age_days).to_string()),
             ..SeedVersion::default()
         };
-        match packages.iter_mut().find(|sp| sp.package == *p) {
+        match packages.iter_mut().find(|sp| sp.package == row.package) {
             Some(sp) => sp.versions.push(version),
             None => packages.push(SeedPackage {
                 repository: name.clone(),
-                package: (*p).to_owned(),
+                package: row.package.clone(),
                 versions: vec![version],
                 ..SeedPackage::default()
             }),
