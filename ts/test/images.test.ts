@@ -119,6 +119,36 @@ test('manifests and blobs are read, verified as they flow', async () => {
   assert.equal(noBlob.code, 'BLOB_NOT_FOUND');
 });
 
+test('a blob streams in pieces of 1 MiB, and aborting mid-stream ends it with CANCELLED', async () => {
+  const c = client();
+  const MiB = 1024 * 1024;
+  const content = Buffer.alloc(5 * MiB + 5, 'pieces');
+  const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
+  assert.equal(await c.images.uploadBlob('docker/pieces', digest, content.length, content), 'uploaded');
+  const back: Buffer[] = [];
+  for await (const chunk of await c.images.blob('docker/pieces', digest)) back.push(chunk as Buffer);
+  assert.ok(Buffer.concat(back).equals(content));
+  assert.deepEqual(
+    back.map((b) => b.length),
+    [MiB, MiB, MiB, MiB, MiB, 5],
+  );
+
+  const ac = new AbortController();
+  const stream = await c.images.blob('docker/pieces', digest, { signal: ac.signal });
+  let got = 0;
+  const e = await rejection(
+    (async () => {
+      for await (const chunk of stream) {
+        got += (chunk as Buffer).length;
+        ac.abort(new Error('enough'));
+      }
+    })(),
+  );
+  assert.equal(e.code, 'CANCELLED');
+  assert.equal(e.name, 'AbortError');
+  assert.ok(got > 0 && got < content.length, `read ${got} bytes`);
+});
+
 test('blobs are uploaded from a Node stream, a file and bytes, and checked by digest', async () => {
   const c = client();
   const content = Buffer.alloc(3 * 1024 * 1024 + 17, 'gar');
