@@ -31,14 +31,6 @@
     )
 )]
 
-/// The addon's allocator. A byte stream hands JavaScript a fresh 1 MiB piece at
-/// a time, which V8's garbage collector frees later, many at once; the system
-/// allocator then gives that memory back to the kernel, and the next pieces
-/// fault in (and zero) new pages, a cost per byte on the path JavaScript reads
-/// through. jemalloc keeps freed pages for reuse (for seconds, not forever).
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 mod analysis;
 mod client;
 mod convert;
