@@ -28,7 +28,7 @@ use gar_core::Error;
 use gar_core::error::ErrorKind;
 use gar_core::ids::Digest;
 use serde::{Deserialize, Serialize};
-use tokio::io::AsyncWriteExt;
+use std::io::Write as _;
 
 use crate::digest::DigestHasher;
 use crate::fsio::{FileSink, io_error, temp_path};
@@ -165,11 +165,24 @@ impl Layout {
             .is_ok_and(|m| m.is_file() && m.len() == descriptor.size)
     }
 
-    /// Writes a whole (small) blob, verified, and returns its path.
+    /// Writes a whole (small) blob, verified, and returns its path. The bytes
+    /// are checked against `digest` before anything is written.
     pub async fn write_blob(&self, digest: &Digest, bytes: &[u8]) -> Result<PathBuf, Error> {
-        let mut w = self.begin_blob(digest).await?;
-        w.write(bytes).await?;
-        w.commit().await
+        let mut h = DigestHasher::for_digest(digest);
+        h.update(bytes);
+        h.verify(digest).map_err(|e| {
+            Error::new(
+                ErrorKind::BlobDigestMismatch,
+                format!(
+                    "the {} bytes given as {digest} do not match it ({}); nothing was written",
+                    bytes.len(),
+                    e.message()
+                ),
+            )
+        })?;
+        let path = self.blob_path(digest);
+        self.write_atomic(&path, bytes).await?;
+        Ok(path)
     }
 
     /// Reads `index.json`.
@@ -252,22 +265,36 @@ impl Layout {
     }
 
     async fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), Error> {
-        let dir = path.parent().unwrap_or(&self.root);
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-        let temp = temp_path(dir, name);
-        let result = async {
-            let mut f = tokio::fs::File::create(&temp).await?;
-            f.write_all(bytes).await?;
-            f.sync_all().await?;
-            drop(f);
-            tokio::fs::rename(&temp, path).await
-        }
-        .await;
-        if let Err(e) = result {
-            let _ = tokio::fs::remove_file(&temp).await;
-            return Err(io_error("could not write", path, e));
-        }
-        Ok(())
+        let path = path.to_path_buf();
+        let dir = path
+            .parent()
+            .map_or_else(|| self.root.clone(), Path::to_path_buf);
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("file")
+            .to_owned();
+        let bytes = bytes.to_vec();
+        let target = path.clone();
+        // One blocking hop: directory, temporary file, write, sync, rename.
+        let written = tokio::task::spawn_blocking(move || {
+            let temp = temp_path(&dir, &name);
+            let result = std::fs::create_dir_all(&dir).and_then(|()| {
+                let mut f = std::fs::File::create(&temp)?;
+                f.write_all(&bytes)?;
+                f.sync_all()?;
+                drop(f);
+                std::fs::rename(&temp, &target)
+            });
+            if result.is_err() {
+                let _ = std::fs::remove_file(&temp);
+            }
+            result
+        })
+        .await
+        .map_err(|e| std::io::Error::other(format!("a file task stopped: {e}")))
+        .and_then(|r| r);
+        written.map_err(|e| io_error("could not write", &path, e))
     }
 }
 
@@ -385,6 +412,12 @@ mod tests {
             let d = sha256(data);
             let path = layout.write_blob(&d, data).await.unwrap();
             assert_eq!(path, dir.join("blobs/sha256").join(d.hex()));
+            // Bytes that are not the digest's: refused before anything is written.
+            let other = sha256(b"other bytes");
+            let err = layout.write_blob(&other, data).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BlobDigestMismatch);
+            assert!(err.to_string().contains("nothing was written"), "{err}");
+            assert!(!layout.has_blob(&other).await);
             assert_eq!(layout.read_blob(&d).await.unwrap(), data);
             let desc = Descriptor::of(media_types::OCI_MANIFEST, b"{}");
             layout.add_manifest(desc.clone(), Some("v1")).await.unwrap();
