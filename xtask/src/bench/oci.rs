@@ -2,8 +2,9 @@
 //! single-layer image of each size to and from Debian's `docker-registry`, by
 //! gar-oci (its `oci_bench` example) and by skopeo in the same run. Sources,
 //! pulled layouts and the registry's storage live in a tmpfs (/dev/shm), so the
-//! disk is not what is measured. Wall time, CPU seconds and peak RSS of each
-//! client come from `/usr/bin/time`; each number is the median of the runs.
+//! disk is not what is measured. Wall time is measured around each client's
+//! process (to the microsecond); CPU seconds and peak RSS come from
+//! `/usr/bin/time`; each number is the median of the runs.
 //! Every run pushes fresh content to fresh repositories (no tool skips a blob
 //! it has seen), against a freshly started registry, with the two tools taking
 //! turns at going first, each timed step preceded by writing and deleting a
@@ -207,7 +208,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
          settings) and by skopeo (`{}`) in the same run. Sources, pulled layouts and the registry's storage are in \
          /dev/shm; before every timed step the bench writes and deletes a file of the image's size \
          there, so that neither tool meets memory the VM has not backed yet (first-touch faults of \
-         the hypervisor otherwise dominated the 1 GiB runs). MB/s is layer bytes over wall time; CPU is user + system seconds of the client \
+         the hypervisor otherwise dominated the 1 GiB runs). MB/s is layer bytes over the wall time of the client's process (measured around it, to the microsecond); CPU is user + system seconds of the client \
          process; peak RSS is the client's maximum resident set (`/usr/bin/time`). Medians of {runs} runs.\n\n\
          Machine: {}; load average (1 min, other work included) {load}: the \
          machine is shared, so wall times and ratios move with its load while CPU seconds and RSS \
@@ -322,9 +323,14 @@ fn timed(cmd: Command, time_file: &Path) -> Result<Sample, String> {
         .arg(cmd.get_program())
         .args(cmd.get_args())
         .stdout(Stdio::null());
+    // Wall time from here, not from `/usr/bin/time`'s `%e` (hundredths of a
+    // second: a 64 MiB pull takes about 0.1 s, so `%e` alone would round by up
+    // to 5 %); the wrapper's own start costs both tools the same.
+    let started = Instant::now();
     let out = wrapped
         .output()
         .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    let wall = started.elapsed().as_secs_f64();
     if !out.status.success() {
         return Err(format!(
             "{:?} failed: {}",
@@ -342,7 +348,7 @@ fn timed(cmd: Command, time_file: &Path) -> Result<Sample, String> {
         .filter_map(|w| w.parse().ok())
         .collect();
     match nums.as_slice() {
-        [wall, user, sys, rss] => Ok(Sample {
+        [_, user, sys, rss] => Ok(Sample {
             wall: wall.max(0.001),
             cpu: user + sys,
             rss_kib: *rss,
