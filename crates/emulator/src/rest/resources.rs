@@ -6,6 +6,7 @@ use gar_core::ids::{RepositoryId, TagId};
 use gar_core::names::{
     DockerImageName, FileName, LocationName, PackageName, RepositoryName, TagName, VersionName,
 };
+use gar_core::protojson::Timestamp;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Method, StatusCode};
 use hyper::body::Incoming;
@@ -17,7 +18,7 @@ use super::render::{self, FormatView};
 use super::{Call, On, Target, already_exists, authorize, invalid, not_found, precondition};
 use crate::identity::Permission;
 use crate::router::Ctx;
-use crate::state::{Repository, read, write};
+use crate::state::{FileRecord, Package, Repository, read, write};
 use crate::wire::{self, Resp};
 
 type Result<T, E = Resp> = std::result::Result<T, E>;
@@ -123,12 +124,103 @@ fn with_repo_mut<T>(
     f(repo)
 }
 
+/// Checks that the caller holds `permission`, a read permission, in the repository
+/// `repo`, then reads the repository with `f`.
+fn read_in<T>(
+    ctx: &Ctx,
+    call: &Call,
+    repo: &RepositoryName,
+    permission: &str,
+    f: impl FnOnce(&Repository) -> Result<T>,
+) -> Result<T> {
+    authorize(
+        ctx,
+        call,
+        On::Repository(repo),
+        Permission::Read,
+        permission,
+    )?;
+    with_repo(ctx, repo, f)
+}
+
+/// Changes the repository `name` with `f` (given the time now), then saves the state.
+async fn change_repo<T>(
+    ctx: &Ctx,
+    name: &RepositoryName,
+    f: impl FnOnce(&mut Repository, Timestamp) -> Result<T>,
+) -> Result<T> {
+    let now = ctx.state.clock.now();
+    let out = with_repo_mut(ctx, name, |r| f(r, now))?;
+    ctx.state.save().await;
+    Ok(out)
+}
+
+/// Checks that the caller holds `permission`, a delete permission, in the repository
+/// `repo`, then deletes with `delete` (given the time now) and saves the state.
+async fn delete_in(
+    ctx: &Ctx,
+    call: &Call,
+    repo: &RepositoryName,
+    permission: &str,
+    delete: impl FnOnce(&mut Repository, Timestamp) -> Result<()>,
+) -> Result<()> {
+    authorize(
+        ctx,
+        call,
+        On::Repository(repo),
+        Permission::Delete,
+        permission,
+    )?;
+    change_repo(ctx, repo, delete).await
+}
+
+/// Answers a list call with one page (as the call and `spec` say) of `entries`,
+/// the collection under `parent`.
+fn answer_page(call: &Call, parent: &str, entries: Vec<Entry>, spec: Spec) -> Result<Resp> {
+    let page = list::page(call, parent, entries, spec)?;
+    Ok(call.ok(page))
+}
+
+/// The answer of a delete: an operation, already done, with an empty response.
+fn deleted(ctx: &Ctx, call: &Call, scope: &RepositoryName) -> Resp {
+    operations::start(ctx, call, scope, metadata(), Ok(empty_response()))
+}
+
+/// The package `name` in `r`, or its NOT_FOUND.
+fn package_in<'r>(r: &'r Repository, name: &PackageName) -> Result<&'r Package> {
+    r.packages
+        .get(name.package().as_str())
+        .ok_or_else(|| package_missing(name))
+}
+
+/// The package `name` in `r`, to change, or its NOT_FOUND.
+fn package_in_mut<'r>(r: &'r mut Repository, name: &PackageName) -> Result<&'r mut Package> {
+    r.packages
+        .get_mut(name.package().as_str())
+        .ok_or_else(|| package_missing(name))
+}
+
+/// The file `name` in `r`, or its NOT_FOUND.
+fn file_in<'r>(r: &'r Repository, name: &FileName) -> Result<&'r FileRecord> {
+    r.files
+        .get(name.file().as_str())
+        .ok_or_else(|| file_missing(name))
+}
+
 fn package_missing(name: &PackageName) -> Resp {
     not_found("Package", &name.to_string())
 }
 
 fn version_missing(name: &VersionName) -> Resp {
     not_found("Version", &name.to_string())
+}
+
+fn tag_missing(name: &TagName) -> Resp {
+    not_found("Tag", &name.to_string())
+}
+
+fn file_missing(name: &FileName) -> Resp {
+    not_found("File", &name.to_string())
 }
 
 fn metadata() -> Value {
@@ -181,19 +273,13 @@ fn list_repositories(ctx: &Ctx, call: &Call, loc: &LocationName) -> Result<Resp>
             })
             .unwrap_or_default()
     };
-    let page = list::page(call, &loc.to_string(), entries, REPOSITORY_LIST)?;
-    Ok(call.ok(page))
+    answer_page(call, &loc.to_string(), entries, REPOSITORY_LIST)
 }
 
 fn get_repository(ctx: &Ctx, call: &Call, name: &RepositoryName) -> Result<Resp> {
-    authorize(
-        ctx,
-        call,
-        On::Repository(name),
-        Permission::Read,
-        "artifactregistry.repositories.get",
-    )?;
-    let v = with_repo(ctx, name, |r| Ok(render::repository(r)))?;
+    let v = read_in(ctx, call, name, "artifactregistry.repositories.get", |r| {
+        Ok(render::repository(r))
+    })?;
     Ok(call.ok(v))
 }
 
@@ -373,15 +459,14 @@ async fn update_repository(
             )));
         }
     }
-    let now = ctx.state.clock.now();
-    let json = with_repo_mut(ctx, name, |repo| {
+    let json = change_repo(ctx, name, |repo, now| {
         let mut copy = repo.clone();
         apply_repository_fields(&mut copy, &body, &fields)?;
         copy.update_time = now;
         *repo = copy;
         Ok(render::repository(repo))
-    })?;
-    ctx.state.save().await;
+    })
+    .await?;
     Ok(call.ok(json))
 }
 
@@ -409,13 +494,7 @@ async fn delete_repository(ctx: &Ctx, call: &Call, name: &RepositoryName) -> Res
         }
     }
     ctx.state.save().await;
-    Ok(operations::start(
-        ctx,
-        call,
-        name,
-        metadata(),
-        Ok(empty_response()),
-    ))
+    Ok(deleted(ctx, call, name))
 }
 
 /// The role level an IAM permission needs, for `testIamPermissions`.
@@ -468,65 +547,41 @@ const PACKAGE_LIST: Spec = Spec {
 };
 
 fn list_packages(ctx: &Ctx, call: &Call, name: &RepositoryName) -> Result<Resp> {
-    authorize(
-        ctx,
-        call,
-        On::Repository(name),
-        Permission::Read,
-        "artifactregistry.packages.list",
-    )?;
-    let entries = with_repo(ctx, name, |r| {
+    let entries = read_in(ctx, call, name, "artifactregistry.packages.list", |r| {
         Ok(r.packages
             .iter()
             .map(|(k, p)| render::package_entry(r, k, p))
             .collect())
     })?;
-    let page = list::page(call, &name.to_string(), entries, PACKAGE_LIST)?;
-    Ok(call.ok(page))
+    answer_page(call, &name.to_string(), entries, PACKAGE_LIST)
 }
 
 fn get_package(ctx: &Ctx, call: &Call, name: &PackageName) -> Result<Resp> {
     let repo = name.repository();
-    authorize(
-        ctx,
-        call,
-        On::Repository(repo),
-        Permission::Read,
-        "artifactregistry.packages.get",
-    )?;
-    let v = with_repo(ctx, repo, |r| {
-        let key = name.package().as_str();
-        let p = r.packages.get(key).ok_or_else(|| package_missing(name))?;
-        Ok(render::package_entry(r, key, p).json)
+    let v = read_in(ctx, call, repo, "artifactregistry.packages.get", |r| {
+        let p = package_in(r, name)?;
+        Ok(render::package_entry(r, name.package().as_str(), p).json)
     })?;
     Ok(call.ok(v))
 }
 
 async fn delete_package(ctx: &Ctx, call: &Call, name: &PackageName) -> Result<Resp> {
     let repo = name.repository();
-    authorize(
-        ctx,
-        call,
-        On::Repository(repo),
-        Permission::Delete,
-        "artifactregistry.packages.delete",
-    )?;
-    let now = ctx.state.clock.now();
-    with_repo_mut(ctx, repo, |r| {
-        if r.delete_package(name.package().as_str(), now) {
-            Ok(())
-        } else {
-            Err(package_missing(name))
-        }
-    })?;
-    ctx.state.save().await;
-    Ok(operations::start(
+    delete_in(
         ctx,
         call,
         repo,
-        metadata(),
-        Ok(empty_response()),
-    ))
+        "artifactregistry.packages.delete",
+        |r, now| {
+            if r.delete_package(name.package().as_str(), now) {
+                Ok(())
+            } else {
+                Err(package_missing(name))
+            }
+        },
+    )
+    .await?;
+    Ok(deleted(ctx, call, repo))
 }
 
 // ---- versions -----------------------------------------------------------------------
@@ -558,14 +613,13 @@ fn list_versions(ctx: &Ctx, call: &Call, name: &PackageName) -> Result<Resp> {
     let full = full_view(call)?;
     let entries = with_repo(ctx, repo, |r| {
         let key = name.package().as_str();
-        let p = r.packages.get(key).ok_or_else(|| package_missing(name))?;
+        let p = package_in(r, name)?;
         Ok(p.versions
             .iter()
             .map(|(vk, v)| render::version_entry(r, key, p, vk, v, full))
             .collect())
     })?;
-    let page = list::page(call, &name.to_string(), entries, VERSION_LIST)?;
-    Ok(call.ok(page))
+    answer_page(call, &name.to_string(), entries, VERSION_LIST)
 }
 
 fn get_version(ctx: &Ctx, call: &Call, name: &VersionName) -> Result<Resp> {
@@ -581,10 +635,7 @@ fn get_version(ctx: &Ctx, call: &Call, name: &VersionName) -> Result<Resp> {
     let full = full_view(call)?;
     let v = with_repo(ctx, repo, |r| {
         let key = package.package().as_str();
-        let p = r
-            .packages
-            .get(key)
-            .ok_or_else(|| package_missing(package))?;
+        let p = package_in(r, package)?;
         let vk = name.version().as_str();
         let v = p.versions.get(vk).ok_or_else(|| version_missing(name))?;
         Ok(render::version_entry(r, key, p, vk, v, full).json)
@@ -595,43 +646,24 @@ fn get_version(ctx: &Ctx, call: &Call, name: &VersionName) -> Result<Resp> {
 async fn delete_version(ctx: &Ctx, call: &Call, name: &VersionName) -> Result<Resp> {
     let package = name.package();
     let repo = package.repository();
-    authorize(
-        ctx,
-        call,
-        On::Repository(repo),
-        Permission::Delete,
-        "artifactregistry.versions.delete",
-    )?;
-    let force = call.flag("force");
-    let now = ctx.state.clock.now();
-    with_repo_mut(ctx, repo, |r| {
-        let key = package.package().as_str();
+    delete_in(ctx, call, repo, "artifactregistry.versions.delete", |r, now| {
         let vk = name.version().as_str();
-        let p = r
-            .packages
-            .get(key)
-            .ok_or_else(|| package_missing(package))?;
+        let p = package_in(r, package)?;
         if !p.versions.contains_key(vk) {
             return Err(version_missing(name));
         }
         let tags = p.tags_of(vk);
-        if !tags.is_empty() && !force {
+        if !tags.is_empty() && !call.flag("force") {
             return Err(precondition(&format!(
                 "version {name} has tags ({}); delete them first or set force=true to delete them with it",
                 tags.join(", ")
             )));
         }
-        r.delete_version(key, vk, now);
+        r.delete_version(package.package().as_str(), vk, now);
         Ok(())
-    })?;
-    ctx.state.save().await;
-    Ok(operations::start(
-        ctx,
-        call,
-        repo,
-        metadata(),
-        Ok(empty_response()),
-    ))
+    })
+    .await?;
+    Ok(deleted(ctx, call, repo))
 }
 
 async fn batch_delete(
@@ -723,47 +755,27 @@ const TAG_LIST: Spec = Spec {
 
 fn list_tags(ctx: &Ctx, call: &Call, name: &PackageName) -> Result<Resp> {
     let repo = name.repository();
-    authorize(
-        ctx,
-        call,
-        On::Repository(repo),
-        Permission::Read,
-        "artifactregistry.tags.list",
-    )?;
-    let entries = with_repo(ctx, repo, |r| {
+    let entries = read_in(ctx, call, repo, "artifactregistry.tags.list", |r| {
         let key = name.package().as_str();
-        let p = r.packages.get(key).ok_or_else(|| package_missing(name))?;
-        Ok(p.tags
+        Ok(package_in(r, name)?
+            .tags
             .iter()
             .map(|(t, v)| render::tag_entry(r, key, t, v))
             .collect())
     })?;
-    let page = list::page(call, &name.to_string(), entries, TAG_LIST)?;
-    Ok(call.ok(page))
+    answer_page(call, &name.to_string(), entries, TAG_LIST)
 }
 
 fn get_tag(ctx: &Ctx, call: &Call, name: &TagName) -> Result<Resp> {
     let package = name.package();
     let repo = package.repository();
-    authorize(
-        ctx,
-        call,
-        On::Repository(repo),
-        Permission::Read,
-        "artifactregistry.tags.get",
-    )?;
-    let v = with_repo(ctx, repo, |r| {
-        let key = package.package().as_str();
-        let p = r
-            .packages
-            .get(key)
-            .ok_or_else(|| package_missing(package))?;
+    let v = read_in(ctx, call, repo, "artifactregistry.tags.get", |r| {
         let t = name.tag().as_str();
-        let version = p
+        let version = package_in(r, package)?
             .tags
             .get(t)
-            .ok_or_else(|| not_found("Tag", &name.to_string()))?;
-        Ok(render::tag_entry(r, key, t, version).json)
+            .ok_or_else(|| tag_missing(name))?;
+        Ok(render::tag_entry(r, package.package().as_str(), t, version).json)
     })?;
     Ok(call.ok(v))
 }
@@ -808,16 +820,12 @@ async fn create_tag(ctx: &Ctx, call: &Call, package: &PackageName, body: Incomin
             .ok_or_else(|| invalid("tagId is required"))?,
     };
     let version = tag_target(ctx, &body, package)?;
-    let now = ctx.state.clock.now();
-    let json = with_repo_mut(ctx, repo, |r| {
+    let json = change_repo(ctx, repo, |r, now| {
         let tag = TagId::for_format(&r.format, &tag_text).map_err(|e| invalid(e.message()))?;
         let key = package.package().as_str();
         let vk = version.version().as_str();
         let tag_name = render::tag_name(r, key, tag.as_str());
-        let p = r
-            .packages
-            .get_mut(key)
-            .ok_or_else(|| package_missing(package))?;
+        let p = package_in_mut(r, package)?;
         if !p.versions.contains_key(vk) {
             return Err(version_missing(&version));
         }
@@ -829,8 +837,8 @@ async fn create_tag(ctx: &Ctx, call: &Call, package: &PackageName, body: Incomin
         p.tags.insert(tag.to_string(), vk.to_owned());
         p.update_time = now;
         Ok(render::tag_entry(r, key, tag.as_str(), vk).json)
-    })?;
-    ctx.state.save().await;
+    })
+    .await?;
     Ok(call.ok(json))
 }
 
@@ -853,21 +861,13 @@ async fn update_tag(ctx: &Ctx, call: &Call, name: &TagName, body: Incoming) -> R
         ));
     }
     let version = tag_target(ctx, &body, package)?;
-    let now = ctx.state.clock.now();
-    let json = with_repo_mut(ctx, repo, |r| {
+    let json = change_repo(ctx, repo, |r, now| {
         let immutable = r.format == Format::Docker && r.immutable_tags;
         let key = package.package().as_str();
         let vk = version.version().as_str();
         let t = name.tag().as_str();
-        let p = r
-            .packages
-            .get_mut(key)
-            .ok_or_else(|| package_missing(package))?;
-        let current = p
-            .tags
-            .get(t)
-            .cloned()
-            .ok_or_else(|| not_found("Tag", &name.to_string()))?;
+        let p = package_in_mut(r, package)?;
+        let current = p.tags.get(t).cloned().ok_or_else(|| tag_missing(name))?;
         if !p.versions.contains_key(vk) {
             return Err(version_missing(&version));
         }
@@ -879,30 +879,19 @@ async fn update_tag(ctx: &Ctx, call: &Call, name: &TagName, body: Incoming) -> R
         p.tags.insert(t.to_owned(), vk.to_owned());
         p.update_time = now;
         Ok(render::tag_entry(r, key, t, vk).json)
-    })?;
-    ctx.state.save().await;
+    })
+    .await?;
     Ok(call.ok(json))
 }
 
 async fn delete_tag(ctx: &Ctx, call: &Call, name: &TagName) -> Result<Resp> {
     let package = name.package();
     let repo = package.repository();
-    authorize(
-        ctx,
-        call,
-        On::Repository(repo),
-        Permission::Delete,
-        "artifactregistry.tags.delete",
-    )?;
-    let now = ctx.state.clock.now();
-    with_repo_mut(ctx, repo, |r| {
+    delete_in(ctx, call, repo, "artifactregistry.tags.delete", |r, now| {
         let immutable = r.format == Format::Docker && r.immutable_tags;
-        let p = r
-            .packages
-            .get_mut(package.package().as_str())
-            .ok_or_else(|| package_missing(package))?;
+        let p = package_in_mut(r, package)?;
         if !p.tags.contains_key(name.tag().as_str()) {
-            return Err(not_found("Tag", &name.to_string()));
+            return Err(tag_missing(name));
         }
         if immutable {
             return Err(precondition(&format!(
@@ -912,8 +901,8 @@ async fn delete_tag(ctx: &Ctx, call: &Call, name: &TagName) -> Result<Resp> {
         p.tags.remove(name.tag().as_str());
         p.update_time = now;
         Ok(())
-    })?;
-    ctx.state.save().await;
+    })
+    .await?;
     Ok(call.ok(json!({})))
 }
 
@@ -926,57 +915,28 @@ const FILE_LIST: Spec = Spec {
 };
 
 fn list_files(ctx: &Ctx, call: &Call, name: &RepositoryName) -> Result<Resp> {
-    authorize(
-        ctx,
-        call,
-        On::Repository(name),
-        Permission::Read,
-        "artifactregistry.files.list",
-    )?;
-    let entries = with_repo(ctx, name, |r| {
+    let entries = read_in(ctx, call, name, "artifactregistry.files.list", |r| {
         Ok(r.files
             .iter()
             .map(|(k, f)| render::file_entry(r, k, f))
             .collect())
     })?;
-    let page = list::page(call, &name.to_string(), entries, FILE_LIST)?;
-    Ok(call.ok(page))
+    answer_page(call, &name.to_string(), entries, FILE_LIST)
 }
 
 fn get_file(ctx: &Ctx, call: &Call, name: &FileName) -> Result<Resp> {
     let repo = name.repository();
-    authorize(
-        ctx,
-        call,
-        On::Repository(repo),
-        Permission::Read,
-        "artifactregistry.files.get",
-    )?;
-    let v = with_repo(ctx, repo, |r| {
-        let key = name.file().as_str();
-        let f = r
-            .files
-            .get(key)
-            .ok_or_else(|| not_found("File", &name.to_string()))?;
-        Ok(render::file_entry(r, key, f).json)
+    let v = read_in(ctx, call, repo, "artifactregistry.files.get", |r| {
+        let f = file_in(r, name)?;
+        Ok(render::file_entry(r, name.file().as_str(), f).json)
     })?;
     Ok(call.ok(v))
 }
 
 async fn download_file(ctx: &Ctx, call: &Call, name: &FileName) -> Result<Resp> {
     let repo = name.repository();
-    authorize(
-        ctx,
-        call,
-        On::Repository(repo),
-        Permission::Read,
-        "artifactregistry.files.download",
-    )?;
-    let (digest, size) = with_repo(ctx, repo, |r| {
-        let f = r
-            .files
-            .get(name.file().as_str())
-            .ok_or_else(|| not_found("File", &name.to_string()))?;
+    let (digest, size) = read_in(ctx, call, repo, "artifactregistry.files.download", |r| {
+        let f = file_in(r, name)?;
         Ok((f.sha256.clone(), f.size))
     })?;
     let body = if size == 0 {
@@ -1002,29 +962,21 @@ async fn download_file(ctx: &Ctx, call: &Call, name: &FileName) -> Result<Resp> 
 
 async fn delete_file(ctx: &Ctx, call: &Call, name: &FileName) -> Result<Resp> {
     let repo = name.repository();
-    authorize(
-        ctx,
-        call,
-        On::Repository(repo),
-        Permission::Delete,
-        "artifactregistry.files.delete",
-    )?;
-    let now = ctx.state.clock.now();
-    with_repo_mut(ctx, repo, |r| {
-        if r.files.remove(name.file().as_str()).is_none() {
-            return Err(not_found("File", &name.to_string()));
-        }
-        r.update_time = now;
-        Ok(())
-    })?;
-    ctx.state.save().await;
-    Ok(operations::start(
+    delete_in(
         ctx,
         call,
         repo,
-        metadata(),
-        Ok(empty_response()),
-    ))
+        "artifactregistry.files.delete",
+        |r, now| {
+            if r.files.remove(name.file().as_str()).is_none() {
+                return Err(file_missing(name));
+            }
+            r.update_time = now;
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(deleted(ctx, call, repo))
 }
 
 // ---- docker images and format-specific views ---------------------------------------
@@ -1058,31 +1010,16 @@ fn docker_entries(r: &Repository) -> Vec<Entry> {
 }
 
 fn list_docker_images(ctx: &Ctx, call: &Call, name: &RepositoryName) -> Result<Resp> {
-    authorize(
-        ctx,
-        call,
-        On::Repository(name),
-        Permission::Read,
-        "artifactregistry.dockerimages.list",
-    )?;
-    let entries = with_repo(ctx, name, |r| {
+    let entries = read_in(ctx, call, name, "artifactregistry.dockerimages.list", |r| {
         require_format(r, &Format::Docker, "dockerImages")?;
         Ok(docker_entries(r))
     })?;
-    let page = list::page(call, &name.to_string(), entries, DOCKER_LIST)?;
-    Ok(call.ok(page))
+    answer_page(call, &name.to_string(), entries, DOCKER_LIST)
 }
 
 fn get_docker_image(ctx: &Ctx, call: &Call, name: &DockerImageName) -> Result<Resp> {
     let repo = name.repository();
-    authorize(
-        ctx,
-        call,
-        On::Repository(repo),
-        Permission::Read,
-        "artifactregistry.dockerimages.get",
-    )?;
-    let v = with_repo(ctx, repo, |r| {
+    let v = read_in(ctx, call, repo, "artifactregistry.dockerimages.get", |r| {
         require_format(r, &Format::Docker, "dockerImages")?;
         let key = name.image().as_str();
         let vk = name.digest().as_str();
@@ -1111,14 +1048,8 @@ fn format_entries(r: &Repository, view: FormatView) -> Vec<Entry> {
 }
 
 fn list_format(ctx: &Ctx, call: &Call, name: &RepositoryName, view: FormatView) -> Result<Resp> {
-    authorize(
-        ctx,
-        call,
-        On::Repository(name),
-        Permission::Read,
-        &format!("{}.list", view.permission()),
-    )?;
-    let entries = with_repo(ctx, name, |r| {
+    let permission = format!("{}.list", view.permission());
+    let entries = read_in(ctx, call, name, &permission, |r| {
         require_format(r, &view.format(), view.collection())?;
         Ok(format_entries(r, view))
     })?;
@@ -1127,8 +1058,7 @@ fn list_format(ctx: &Ctx, call: &Call, name: &RepositoryName, view: FormatView) 
         filter_fields: &[],
         order_fields: &[],
     };
-    let page = list::page(call, &name.to_string(), entries, spec)?;
-    Ok(call.ok(page))
+    answer_page(call, &name.to_string(), entries, spec)
 }
 
 fn get_format_item(
@@ -1138,15 +1068,9 @@ fn get_format_item(
     view: FormatView,
     name: &str,
 ) -> Result<Resp> {
-    authorize(
-        ctx,
-        call,
-        On::Repository(repo),
-        Permission::Read,
-        &format!("{}.get", view.permission()),
-    )?;
     let wanted = gar_core::names::decode_id(name).unwrap_or_else(|_| name.to_owned());
-    let v = with_repo(ctx, repo, |r| {
+    let permission = format!("{}.get", view.permission());
+    let v = read_in(ctx, call, repo, &permission, |r| {
         require_format(r, &view.format(), view.collection())?;
         format_entries(r, view)
             .into_iter()
