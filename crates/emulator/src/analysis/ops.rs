@@ -217,6 +217,44 @@ fn authorize(
     })
 }
 
+/// Checks the parent `projects/{p}[/locations/{l}]` and that `who` holds
+/// `perm` (named `permission`) on its project, as [`authorize`] does; returns
+/// the project's id.
+fn authorize_parent(
+    state: &State,
+    who: Option<&Principal>,
+    parent: &str,
+    perm: Permission,
+    permission: &str,
+    public_notes: bool,
+) -> Result<String, ApiError> {
+    let project = parent_project(parent)?;
+    authorize(state, who, &project, perm, permission, public_notes)
+}
+
+/// Checks the name `projects/{p}[/locations/{l}]/{collection}/{id}` and that
+/// `who` may read it (`permission`), as [`authorize`] does; returns its key in
+/// the store, `projects/{project id}/{collection}/{id}`.
+fn authorize_read_name(
+    state: &State,
+    who: Option<&Principal>,
+    name: &str,
+    collection: &str,
+    permission: &str,
+    public_notes: bool,
+) -> Result<String, ApiError> {
+    let (project, id) = split_name(name, collection)?;
+    let project = authorize(
+        state,
+        who,
+        &project,
+        Permission::Read,
+        permission,
+        public_notes,
+    )?;
+    Ok(format!("projects/{project}/{collection}/{id}"))
+}
+
 fn now(state: &State) -> (i64, Timestamp) {
     let t = state.clock.now();
     (t.unix_seconds(), Timestamp::from_core(t))
@@ -242,22 +280,45 @@ fn not_found(what: &str, name: &str) -> ApiError {
     err(Code::NotFound, format!("{what} {name:?} not found."))
 }
 
+/// One page (`page_size`, `page_token`) of the entries of `project` in the
+/// store's `collection` (`"occurrences/"` or `"notes/"`, picked by `entries`)
+/// that `keep` accepts, and the token of the next page.
+async fn page_in<T: Clone>(
+    state: &State,
+    project: &str,
+    collection: &str,
+    entries: impl FnOnce(&store::Store) -> &BTreeMap<String, T>,
+    keep: impl Fn(&T) -> bool,
+    page_size: i32,
+    page_token: &str,
+) -> Result<(Vec<T>, String), ApiError> {
+    with_store(state, |s| {
+        store::page(
+            entries(s)
+                .iter()
+                .filter(|(name, x)| in_project(name, project, collection) && keep(x)),
+            page_size,
+            page_token,
+        )
+    })
+    .await
+    .map_err(invalid)
+}
+
 /// `GetOccurrence`.
 pub(crate) async fn get_occurrence(
     state: &State,
     who: Option<&Principal>,
     req: GetOccurrenceRequest,
 ) -> Result<Occurrence, ApiError> {
-    let (project, id) = split_name(&req.name, "occurrences")?;
-    let project = authorize(
+    let key = authorize_read_name(
         state,
         who,
-        &project,
-        Permission::Read,
+        &req.name,
+        "occurrences",
         "containeranalysis.occurrences.get",
         false,
     )?;
-    let key = format!("projects/{project}/occurrences/{id}");
     with_store(state, |s| s.occurrences.get(&key).cloned())
         .await
         .ok_or_else(|| not_found("occurrence", &req.name))
@@ -269,27 +330,25 @@ pub(crate) async fn list_occurrences(
     who: Option<&Principal>,
     req: ListOccurrencesRequest,
 ) -> Result<ListOccurrencesResponse, ApiError> {
-    let project = parent_project(&req.parent)?;
-    let project = authorize(
+    let project = authorize_parent(
         state,
         who,
-        &project,
+        &req.parent,
         Permission::Read,
         "containeranalysis.occurrences.list",
         false,
     )?;
     let filter = Filter::parse(&req.filter, OCCURRENCE_KEYS).map_err(invalid)?;
-    let (occurrences, next_page_token) = with_store(state, |s| {
-        store::page(
-            s.occurrences.iter().filter(|(name, o)| {
-                in_project(name, &project, "occurrences/") && filter.matches_occurrence(o)
-            }),
-            req.page_size,
-            &req.page_token,
-        )
-    })
-    .await
-    .map_err(invalid)?;
+    let (occurrences, next_page_token) = page_in(
+        state,
+        &project,
+        "occurrences/",
+        |s| &s.occurrences,
+        |o| filter.matches_occurrence(o),
+        req.page_size,
+        &req.page_token,
+    )
+    .await?;
     Ok(ListOccurrencesResponse {
         occurrences,
         next_page_token,
@@ -338,11 +397,10 @@ pub(crate) async fn create_occurrence(
     who: Option<&Principal>,
     req: CreateOccurrenceRequest,
 ) -> Result<Occurrence, ApiError> {
-    let project = parent_project(&req.parent)?;
-    let project = authorize(
+    let project = authorize_parent(
         state,
         who,
-        &project,
+        &req.parent,
         Permission::Write,
         "containeranalysis.occurrences.create",
         false,
@@ -363,11 +421,10 @@ pub(crate) async fn batch_create_occurrences(
     who: Option<&Principal>,
     req: BatchCreateOccurrencesRequest,
 ) -> Result<BatchCreateOccurrencesResponse, ApiError> {
-    let project = parent_project(&req.parent)?;
-    let project = authorize(
+    let project = authorize_parent(
         state,
         who,
-        &project,
+        &req.parent,
         Permission::Write,
         "containeranalysis.occurrences.create",
         false,
@@ -408,16 +465,14 @@ pub(crate) async fn get_occurrence_note(
     who: Option<&Principal>,
     req: GetOccurrenceNoteRequest,
 ) -> Result<Note, ApiError> {
-    let (project, id) = split_name(&req.name, "occurrences")?;
-    let project = authorize(
+    let key = authorize_read_name(
         state,
         who,
-        &project,
-        Permission::Read,
+        &req.name,
+        "occurrences",
         "containeranalysis.occurrences.get",
         false,
     )?;
-    let key = format!("projects/{project}/occurrences/{id}");
     with_store(state, |s| {
         let o = s
             .occurrences
@@ -437,16 +492,14 @@ pub(crate) async fn get_note(
     who: Option<&Principal>,
     req: GetNoteRequest,
 ) -> Result<Note, ApiError> {
-    let (project, id) = split_name(&req.name, "notes")?;
-    let project = authorize(
+    let key = authorize_read_name(
         state,
         who,
-        &project,
-        Permission::Read,
+        &req.name,
+        "notes",
         "containeranalysis.notes.get",
         true,
     )?;
-    let key = format!("projects/{project}/notes/{id}");
     with_store(state, |s| s.notes.get(&key).cloned())
         .await
         .ok_or_else(|| not_found("note", &req.name))
@@ -458,27 +511,25 @@ pub(crate) async fn list_notes(
     who: Option<&Principal>,
     req: ListNotesRequest,
 ) -> Result<ListNotesResponse, ApiError> {
-    let project = parent_project(&req.parent)?;
-    let project = authorize(
+    let project = authorize_parent(
         state,
         who,
-        &project,
+        &req.parent,
         Permission::Read,
         "containeranalysis.notes.list",
         true,
     )?;
     let filter = Filter::parse(&req.filter, NOTE_KEYS).map_err(invalid)?;
-    let (notes, next_page_token) = with_store(state, |s| {
-        store::page(
-            s.notes
-                .iter()
-                .filter(|(name, n)| in_project(name, &project, "notes/") && filter.matches_note(n)),
-            req.page_size,
-            &req.page_token,
-        )
-    })
-    .await
-    .map_err(invalid)?;
+    let (notes, next_page_token) = page_in(
+        state,
+        &project,
+        "notes/",
+        |s| &s.notes,
+        |n| filter.matches_note(n),
+        req.page_size,
+        &req.page_token,
+    )
+    .await?;
     Ok(ListNotesResponse {
         notes,
         next_page_token,
@@ -491,11 +542,10 @@ pub(crate) async fn create_note(
     who: Option<&Principal>,
     req: CreateNoteRequest,
 ) -> Result<Note, ApiError> {
-    let project = parent_project(&req.parent)?;
-    let project = authorize(
+    let project = authorize_parent(
         state,
         who,
-        &project,
+        &req.parent,
         Permission::Write,
         "containeranalysis.notes.create",
         false,
@@ -544,11 +594,10 @@ pub(crate) async fn vulnerability_summary(
     who: Option<&Principal>,
     req: GetVulnerabilityOccurrencesSummaryRequest,
 ) -> Result<VulnerabilityOccurrencesSummary, ApiError> {
-    let project = parent_project(&req.parent)?;
-    let project = authorize(
+    let project = authorize_parent(
         state,
         who,
-        &project,
+        &req.parent,
         Permission::Read,
         "containeranalysis.occurrences.list",
         false,
