@@ -67,6 +67,66 @@ macro_rules! paging {
     };
 }
 
+/// A listing request that pages by token, and the call that fetches its page.
+trait ListRequest: Clone + Send + 'static {
+    /// What a page holds.
+    type Item: Send + 'static;
+
+    /// The token of the page asked for (empty for the first page).
+    fn page_token_mut(&mut self) -> &mut String;
+
+    /// Fetches the page this request names.
+    fn fetch(
+        self,
+        stub: Arc<dyn Stub>,
+        options: CallOptions,
+    ) -> impl Future<Output = Result<Page<Self::Item>, Error>> + Send + 'static;
+}
+
+impl ListRequest for ListOccurrencesRequest {
+    type Item = Occurrence;
+
+    fn page_token_mut(&mut self) -> &mut String {
+        &mut self.page_token
+    }
+
+    async fn fetch(
+        self,
+        stub: Arc<dyn Stub>,
+        options: CallOptions,
+    ) -> Result<Page<Occurrence>, Error> {
+        let r = stub.list_occurrences(self, options).await?;
+        Ok(Page::new(r.occurrences, Some(r.next_page_token)))
+    }
+}
+
+impl ListRequest for ListNotesRequest {
+    type Item = Note;
+
+    fn page_token_mut(&mut self) -> &mut String {
+        &mut self.page_token
+    }
+
+    async fn fetch(self, stub: Arc<dyn Stub>, options: CallOptions) -> Result<Page<Note>, Error> {
+        let r = stub.list_notes(self, options).await?;
+        Ok(Page::new(r.notes, Some(r.next_page_token)))
+    }
+}
+
+/// The pages of `request`, fetched one at a time as the stream is polled.
+fn pages<R: ListRequest>(
+    stub: Arc<dyn Stub>,
+    mut request: R,
+    options: CallOptions,
+) -> PageStream<'static, R::Item, Error> {
+    let first = Some(request.page_token_mut().clone()).filter(|t| !t.is_empty());
+    pages_from(first, move |token: Option<String>| {
+        let mut page = request.clone();
+        *page.page_token_mut() = token.unwrap_or_default();
+        page.fetch(stub.clone(), options.clone())
+    })
+}
+
 /// Every occurrence `request` lists, following page tokens.
 async fn list_all(
     stub: Arc<dyn Stub>,
@@ -119,24 +179,7 @@ impl ListOccurrences {
 
     /// The pages, fetched one at a time as the stream is polled.
     pub fn by_page(self) -> PageStream<'static, Occurrence, Error> {
-        let Self {
-            stub,
-            request,
-            options,
-        } = self;
-        let first = Some(request.page_token.clone()).filter(|t| !t.is_empty());
-        pages_from(first, move |token: Option<String>| {
-            let stub = stub.clone();
-            let options = options.clone();
-            let request = ListOccurrencesRequest {
-                page_token: token.unwrap_or_default(),
-                ..request.clone()
-            };
-            async move {
-                let r = stub.list_occurrences(request, options).await?;
-                Ok(Page::new(r.occurrences, Some(r.next_page_token)))
-            }
-        })
+        pages(self.stub, self.request, self.options)
     }
 }
 
@@ -170,24 +213,7 @@ impl ListNotes {
 
     /// The pages, fetched one at a time as the stream is polled.
     pub fn by_page(self) -> PageStream<'static, Note, Error> {
-        let Self {
-            stub,
-            request,
-            options,
-        } = self;
-        let first = Some(request.page_token.clone()).filter(|t| !t.is_empty());
-        pages_from(first, move |token: Option<String>| {
-            let stub = stub.clone();
-            let options = options.clone();
-            let request = ListNotesRequest {
-                page_token: token.unwrap_or_default(),
-                ..request.clone()
-            };
-            async move {
-                let r = stub.list_notes(request, options).await?;
-                Ok(Page::new(r.notes, Some(r.next_page_token)))
-            }
-        })
+        pages(self.stub, self.request, self.options)
     }
 }
 

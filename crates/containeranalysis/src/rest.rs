@@ -85,6 +85,15 @@ fn page_size(n: i32) -> String {
     if n == 0 { String::new() } else { n.to_string() }
 }
 
+/// The query of a listing: its filter, page size and page token, where set.
+fn list_query(filter: &str, size: i32, token: &str) -> String {
+    query(&[
+        ("filter", filter.to_owned()),
+        ("pageSize", page_size(size)),
+        ("pageToken", token.to_owned()),
+    ])
+}
+
 /// Reads ProtoJSON of the message `name` from an answer.
 pub(crate) fn decode<T: DeserializeOwned>(name: &str, bytes: &[u8]) -> Result<T, Error> {
     let bad = |e: &dyn std::fmt::Display| {
@@ -108,6 +117,46 @@ struct Call<'a> {
     name: &'a str,
     resource: Resource,
     idempotent: bool,
+}
+
+impl<'a> Call<'a> {
+    /// A GET of `path`, retried as idempotent; `name` and `resource` say what
+    /// it is about, `answer` is the message it gives.
+    fn get(
+        path: String,
+        name: &'a str,
+        resource: Resource,
+        answer: &'static str,
+        operation: &'static str,
+    ) -> Self {
+        Self {
+            method: Method::GET,
+            path,
+            body: None,
+            answer,
+            operation,
+            name,
+            resource,
+            idempotent: true,
+        }
+    }
+
+    /// A POST of `body` to `path`, not idempotent (see [`Call::get`]).
+    fn post(
+        path: String,
+        body: Value,
+        name: &'a str,
+        resource: Resource,
+        answer: &'static str,
+        operation: &'static str,
+    ) -> Self {
+        Self {
+            method: Method::POST,
+            body: Some(body),
+            idempotent: false,
+            ..Self::get(path, name, resource, answer, operation)
+        }
+    }
 }
 
 impl RestStub {
@@ -165,6 +214,14 @@ impl RestStub {
     }
 }
 
+/// The JSON body of an optional message: `{}` when it is absent.
+fn message_json<T: Serialize>(message: Option<&T>) -> Result<Value, Error> {
+    match message {
+        Some(m) => to_json(m),
+        None => Ok(json!({})),
+    }
+}
+
 fn to_json<T: Serialize>(message: &T) -> Result<Value, Error> {
     serde_json::to_value(message).map_err(|e| {
         Error::new(
@@ -181,16 +238,13 @@ impl Stub for RestStub {
         options: CallOptions,
     ) -> StubFuture<'_, Occurrence> {
         Box::pin(async move {
-            let call = Call {
-                method: Method::GET,
-                path: encode(&request.name, true),
-                body: None,
-                answer: "grafeas.v1.Occurrence",
-                operation: "gar.containeranalysis.occurrences.get",
-                name: &request.name,
-                resource: names::resource(&request.name, ResourceKind::Occurrence),
-                idempotent: true,
-            };
+            let call = Call::get(
+                encode(&request.name, true),
+                &request.name,
+                names::resource(&request.name, ResourceKind::Occurrence),
+                "grafeas.v1.Occurrence",
+                "gar.containeranalysis.occurrences.get",
+            );
             self.call(call, options).await
         })
     }
@@ -201,21 +255,14 @@ impl Stub for RestStub {
         options: CallOptions,
     ) -> StubFuture<'_, ListOccurrencesResponse> {
         Box::pin(async move {
-            let q = query(&[
-                ("filter", request.filter.clone()),
-                ("pageSize", page_size(request.page_size)),
-                ("pageToken", request.page_token.clone()),
-            ]);
-            let call = Call {
-                method: Method::GET,
-                path: format!("{}/occurrences{q}", encode(&request.parent, true)),
-                body: None,
-                answer: "grafeas.v1.ListOccurrencesResponse",
-                operation: "gar.containeranalysis.occurrences.list",
-                name: &request.parent,
-                resource: names::project_resource(&request.parent),
-                idempotent: true,
-            };
+            let q = list_query(&request.filter, request.page_size, &request.page_token);
+            let call = Call::get(
+                format!("{}/occurrences{q}", encode(&request.parent, true)),
+                &request.parent,
+                names::project_resource(&request.parent),
+                "grafeas.v1.ListOccurrencesResponse",
+                "gar.containeranalysis.occurrences.list",
+            );
             self.call(call, options).await
         })
     }
@@ -226,19 +273,14 @@ impl Stub for RestStub {
         options: CallOptions,
     ) -> StubFuture<'_, Occurrence> {
         Box::pin(async move {
-            let call = Call {
-                method: Method::POST,
-                path: format!("{}/occurrences", encode(&request.parent, true)),
-                body: Some(match &request.occurrence {
-                    Some(o) => to_json(o)?,
-                    None => json!({}),
-                }),
-                answer: "grafeas.v1.Occurrence",
-                operation: "gar.containeranalysis.occurrences.create",
-                name: &request.parent,
-                resource: names::project_resource(&request.parent),
-                idempotent: false,
-            };
+            let call = Call::post(
+                format!("{}/occurrences", encode(&request.parent, true)),
+                message_json(request.occurrence.as_ref())?,
+                &request.parent,
+                names::project_resource(&request.parent),
+                "grafeas.v1.Occurrence",
+                "gar.containeranalysis.occurrences.create",
+            );
             self.call(call, options).await
         })
     }
@@ -249,16 +291,14 @@ impl Stub for RestStub {
         options: CallOptions,
     ) -> StubFuture<'_, BatchCreateOccurrencesResponse> {
         Box::pin(async move {
-            let call = Call {
-                method: Method::POST,
-                path: format!("{}/occurrences:batchCreate", encode(&request.parent, true)),
-                body: Some(json!({"occurrences": to_json(&request.occurrences)?})),
-                answer: "grafeas.v1.BatchCreateOccurrencesResponse",
-                operation: "gar.containeranalysis.occurrences.batchCreate",
-                name: &request.parent,
-                resource: names::project_resource(&request.parent),
-                idempotent: false,
-            };
+            let call = Call::post(
+                format!("{}/occurrences:batchCreate", encode(&request.parent, true)),
+                json!({"occurrences": to_json(&request.occurrences)?}),
+                &request.parent,
+                names::project_resource(&request.parent),
+                "grafeas.v1.BatchCreateOccurrencesResponse",
+                "gar.containeranalysis.occurrences.batchCreate",
+            );
             self.call(call, options).await
         })
     }
@@ -269,32 +309,26 @@ impl Stub for RestStub {
         options: CallOptions,
     ) -> StubFuture<'_, Note> {
         Box::pin(async move {
-            let call = Call {
-                method: Method::GET,
-                path: format!("{}/notes", encode(&request.name, true)),
-                body: None,
-                answer: "grafeas.v1.Note",
-                operation: "gar.containeranalysis.occurrences.getNote",
-                name: &request.name,
-                resource: names::resource(&request.name, ResourceKind::Occurrence),
-                idempotent: true,
-            };
+            let call = Call::get(
+                format!("{}/notes", encode(&request.name, true)),
+                &request.name,
+                names::resource(&request.name, ResourceKind::Occurrence),
+                "grafeas.v1.Note",
+                "gar.containeranalysis.occurrences.getNote",
+            );
             self.call(call, options).await
         })
     }
 
     fn get_note(&self, request: GetNoteRequest, options: CallOptions) -> StubFuture<'_, Note> {
         Box::pin(async move {
-            let call = Call {
-                method: Method::GET,
-                path: encode(&request.name, true),
-                body: None,
-                answer: "grafeas.v1.Note",
-                operation: "gar.containeranalysis.notes.get",
-                name: &request.name,
-                resource: names::resource(&request.name, ResourceKind::Note),
-                idempotent: true,
-            };
+            let call = Call::get(
+                encode(&request.name, true),
+                &request.name,
+                names::resource(&request.name, ResourceKind::Note),
+                "grafeas.v1.Note",
+                "gar.containeranalysis.notes.get",
+            );
             self.call(call, options).await
         })
     }
@@ -305,21 +339,14 @@ impl Stub for RestStub {
         options: CallOptions,
     ) -> StubFuture<'_, ListNotesResponse> {
         Box::pin(async move {
-            let q = query(&[
-                ("filter", request.filter.clone()),
-                ("pageSize", page_size(request.page_size)),
-                ("pageToken", request.page_token.clone()),
-            ]);
-            let call = Call {
-                method: Method::GET,
-                path: format!("{}/notes{q}", encode(&request.parent, true)),
-                body: None,
-                answer: "grafeas.v1.ListNotesResponse",
-                operation: "gar.containeranalysis.notes.list",
-                name: &request.parent,
-                resource: names::project_resource(&request.parent),
-                idempotent: true,
-            };
+            let q = list_query(&request.filter, request.page_size, &request.page_token);
+            let call = Call::get(
+                format!("{}/notes{q}", encode(&request.parent, true)),
+                &request.parent,
+                names::project_resource(&request.parent),
+                "grafeas.v1.ListNotesResponse",
+                "gar.containeranalysis.notes.list",
+            );
             self.call(call, options).await
         })
     }
@@ -331,23 +358,18 @@ impl Stub for RestStub {
     ) -> StubFuture<'_, Note> {
         Box::pin(async move {
             let q = query(&[("noteId", request.note_id.clone())]);
-            let call = Call {
-                method: Method::POST,
-                path: format!("{}/notes{q}", encode(&request.parent, true)),
-                body: Some(match &request.note {
-                    Some(n) => to_json(n)?,
-                    None => json!({}),
-                }),
-                answer: "grafeas.v1.Note",
-                operation: "gar.containeranalysis.notes.create",
-                name: &request.parent,
-                resource: Resource::new(
+            let call = Call::post(
+                format!("{}/notes{q}", encode(&request.parent, true)),
+                message_json(request.note.as_ref())?,
+                &request.parent,
+                Resource::new(
                     ResourceKind::Note,
                     request.note_id.clone(),
                     Some(&request.parent),
                 ),
-                idempotent: false,
-            };
+                "grafeas.v1.Note",
+                "gar.containeranalysis.notes.create",
+            );
             self.call(call, options).await
         })
     }
@@ -359,19 +381,16 @@ impl Stub for RestStub {
     ) -> StubFuture<'_, VulnerabilityOccurrencesSummary> {
         Box::pin(async move {
             let q = query(&[("filter", request.filter.clone())]);
-            let call = Call {
-                method: Method::GET,
-                path: format!(
+            let call = Call::get(
+                format!(
                     "{}/occurrences:vulnerabilitySummary{q}",
                     encode(&request.parent, true)
                 ),
-                body: None,
-                answer: "google.devtools.containeranalysis.v1.VulnerabilityOccurrencesSummary",
-                operation: "gar.containeranalysis.vulnerabilitySummary.get",
-                name: &request.parent,
-                resource: names::project_resource(&request.parent),
-                idempotent: true,
-            };
+                &request.parent,
+                names::project_resource(&request.parent),
+                "google.devtools.containeranalysis.v1.VulnerabilityOccurrencesSummary",
+                "gar.containeranalysis.vulnerabilitySummary.get",
+            );
             self.call(call, options).await
         })
     }
