@@ -576,23 +576,10 @@ pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ImageConfig {
-    /// CPU architecture (`amd64`, `arm64`, ...).
-    pub architecture: String,
-    /// Operating system (`linux`, `windows`, ...).
-    pub os: String,
-    /// Operating-system version (Windows builds).
-    #[serde(
-        rename = "os.version",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub os_version: Option<String>,
-    /// Required operating-system features.
-    #[serde(rename = "os.features", default, skip_serializing_if = "Vec::is_empty")]
-    pub os_features: Vec<String>,
-    /// CPU variant (`v7`, `v8`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
+    /// The platform fields (`architecture`, `os`, `os.version`, `os.features`,
+    /// `variant`), read in place from the config's top level.
+    #[serde(flatten)]
+    pub fields: Platform,
 }
 
 impl ImageConfig {
@@ -615,7 +602,7 @@ impl ImageConfig {
         }
         let config: Self = serde_json::from_slice(bytes)
             .map_err(|e| invalid(format!("the image config is not valid: {e}")))?;
-        if config.architecture.trim().is_empty() || config.os.trim().is_empty() {
+        if config.fields.architecture.trim().is_empty() || config.fields.os.trim().is_empty() {
             return Err(invalid(
                 "the image config names no platform: its architecture or os is empty",
             ));
@@ -626,11 +613,8 @@ impl ImageConfig {
     /// The platform the config describes.
     pub fn platform(&self) -> Platform {
         Platform {
-            architecture: self.architecture.clone(),
-            os: self.os.clone(),
-            os_version: self.os_version.clone(),
-            os_features: self.os_features.clone(),
-            variant: self.variant.clone().filter(|v| !v.is_empty()),
+            variant: self.fields.variant.clone().filter(|v| !v.is_empty()),
+            ..self.fields.clone()
         }
     }
 }
