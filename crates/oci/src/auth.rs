@@ -277,6 +277,33 @@ struct CachedToken {
     usable_until: Instant,
 }
 
+/// What [`Authenticator::authorize`] grants a call: the `Authorization` to send
+/// (if any), what it was, and whether this call is the one learning the
+/// registry's scheme.
+pub(crate) struct Grant<'a> {
+    pub(crate) value: Option<HeaderValue>,
+    pub(crate) sent: Sent,
+    /// Held while this call, sent without credentials because the scheme is
+    /// not known yet, finds it out: concurrent first calls wait for its answer
+    /// instead of each being refused.
+    learning: Option<tokio::sync::MutexGuard<'a, ()>>,
+}
+
+impl Grant<'_> {
+    fn known(value: Option<HeaderValue>, sent: Sent) -> Self {
+        Self {
+            value,
+            sent,
+            learning: None,
+        }
+    }
+
+    /// Whether this call went out to learn the scheme.
+    pub(crate) fn is_learning(&self) -> bool {
+        self.learning.is_some()
+    }
+}
+
 /// The `Authorization` a call carried, so that a 401 can drop the right thing.
 #[derive(Debug, Clone)]
 pub(crate) enum Sent {
@@ -294,7 +321,7 @@ pub(crate) struct Authenticator {
     fetching: tokio::sync::Mutex<()>,
     /// The Google token last sent as a password, to invalidate when refused.
     last_google: Mutex<Option<AccessToken>>,
-    /// Held while the first `GET /v2/` learns the scheme.
+    /// Held while the first call (or `GET /v2/`) learns the scheme.
     probing: tokio::sync::Mutex<()>,
     ping_url: String,
     https: bool,
@@ -351,33 +378,70 @@ impl Authenticator {
 
     /// The `Authorization` header for a call needing `scopes`, as far as gar
     /// knows the registry yet.
+    ///
+    /// While the scheme is unknown, a call without a body (`bodyless`) goes out
+    /// as it is and learns the scheme from its own answer (an open registry
+    /// then costs no extra round trip; a 401 costs what a probe would), while
+    /// concurrent first calls wait for that answer. A call with a body first
+    /// learns the scheme with `GET /v2/`, so that its body is not sent just to
+    /// be refused.
     pub(crate) async fn authorize(
         &self,
         transport: &Transport,
         scopes: &[Scope],
-    ) -> Result<(Option<HeaderValue>, Sent), Error> {
+        bodyless: bool,
+    ) -> Result<Grant<'_>, Error> {
         if let Kind::GoogleDirect(p) = &self.credentials.kind {
             let token = p.token().await?;
             let value = header_value(token.bearer_header().expose_secret())?;
-            return Ok((Some(value), Sent::Google(token)));
+            return Ok(Grant::known(Some(value), Sent::Google(token)));
         }
         let known = lock(&self.scheme).clone();
         let scheme = match known {
             Some(s) => Some(s),
+            None if bodyless => {
+                let learning = self.probing.lock().await;
+                let learned = lock(&self.scheme).clone();
+                match learned {
+                    Some(s) => Some(s),
+                    None => {
+                        return Ok(Grant {
+                            value: None,
+                            sent: Sent::None,
+                            learning: Some(learning),
+                        });
+                    }
+                }
+            }
             None => self.probe(transport).await?,
         };
         match scheme {
-            None | Some(Scheme::Open) => Ok((None, Sent::None)),
+            None | Some(Scheme::Open) => Ok(Grant::known(None, Sent::None)),
             Some(Scheme::Basic) => match self.basic().await? {
-                Some(value) => Ok((Some(value), Sent::Basic)),
-                None => Ok((None, Sent::None)),
+                Some(value) => Ok(Grant::known(Some(value), Sent::Basic)),
+                None => Ok(Grant::known(None, Sent::None)),
             },
             Some(Scheme::Bearer { realm, service }) => {
                 let token = self
                     .token(transport, &realm, service.as_deref(), scopes, None)
                     .await?;
                 let value = header_value(&format!("Bearer {}", token.expose_secret()))?;
-                Ok((Some(value), Sent::RegistryToken(token)))
+                Ok(Grant::known(Some(value), Sent::RegistryToken(token)))
+            }
+        }
+    }
+
+    /// Learns from the answer to a call sent to learn the scheme, when that
+    /// answer is not a 401: the registry served it without credentials, so it
+    /// is open (at least for this kind of call; a later 401 still teaches the
+    /// scheme). A failing answer teaches nothing.
+    pub(crate) fn answered(&self, status: StatusCode) {
+        let open =
+            status.is_success() || status.is_redirection() || status == StatusCode::NOT_FOUND;
+        if open {
+            let mut scheme = lock(&self.scheme);
+            if scheme.is_none() {
+                *scheme = Some(Scheme::Open);
             }
         }
     }
@@ -456,8 +520,8 @@ impl Authenticator {
         }
     }
 
-    /// Learns the scheme once with `GET /v2/`, so that concurrent first calls
-    /// (and streamed bodies) are not sent just to be refused.
+    /// Learns the scheme once with `GET /v2/`, so that a first call with a body
+    /// (a streamed one above all) is not sent just to be refused.
     async fn probe(&self, transport: &Transport) -> Result<Option<Scheme>, Error> {
         let _probing = self.probing.lock().await;
         if let Some(s) = lock(&self.scheme).clone() {

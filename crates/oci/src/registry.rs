@@ -14,7 +14,7 @@ use gar_transport::{Body, Transport};
 use http::{Response, StatusCode};
 
 use crate::auth::{Authenticator, RegistryAuth, Scope};
-use crate::http::Call;
+use crate::http::{Call, CallBody};
 
 /// The chunk size of [`UploadMode::Chunked`] when the mode is chosen per host.
 pub const DEFAULT_CHUNK_SIZE: u64 = 16 * 1024 * 1024;
@@ -315,21 +315,30 @@ impl Registry {
     pub(crate) async fn execute(&self, call: &Call) -> Result<Response<Body>, Error> {
         let transport = &self.inner.transport;
         let auth = &self.inner.auth;
+        if !call.authorize {
+            return transport.send(call.build(None)?).await;
+        }
+        let bodyless = matches!(call.body, CallBody::Empty);
         let mut scopes = call.scopes.clone();
         let mut retried = false;
         loop {
-            let (value, sent) = if call.authorize {
-                auth.authorize(transport, &scopes).await?
-            } else {
-                (None, crate::auth::Sent::None)
-            };
-            let request = call.build(value)?;
+            // Dropped at the end of each attempt: a call that learns the
+            // scheme holds back concurrent first calls until it knows it.
+            let grant = auth.authorize(transport, &scopes, bodyless).await?;
+            let request = call.build(grant.value.clone())?;
             let response = transport.send(request).await?;
-            if response.status() != StatusCode::UNAUTHORIZED || !call.authorize || retried {
+            let status = response.status();
+            if status != StatusCode::UNAUTHORIZED {
+                if grant.is_learning() {
+                    auth.answered(status);
+                }
+                return Ok(response);
+            }
+            if retried {
                 return Ok(response);
             }
             match auth
-                .unauthorized(transport, response.headers(), &sent, &scopes)
+                .unauthorized(transport, response.headers(), &grant.sent, &scopes)
                 .await?
             {
                 Some(wanted) => {
@@ -338,7 +347,9 @@ impl Registry {
                         "the registry asked for credentials; sending the call again"
                     );
                     scopes = wanted;
-                    retried = true;
+                    // A call sent without credentials to learn the scheme has
+                    // not used its retry: it only did what a probe would have.
+                    retried = !grant.is_learning();
                 }
                 None => return Ok(response),
             }

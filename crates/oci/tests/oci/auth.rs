@@ -48,7 +48,12 @@ async fn the_challenge_yields_one_cached_token_per_repository_and_actions() {
         1,
         "only the first call is challenged: {unauthorized:?}"
     );
-    assert_eq!(unauthorized[0].operation, "oci.ping");
+    // No `GET /v2/` probe: the push's first call (a blob `HEAD`, which has no
+    // body to resend) learns the scheme itself, and holds the calls beside it
+    // back until it has.
+    assert_eq!(unauthorized[0].operation, "oci.blob.head");
+    assert_eq!(unauthorized[0].authorization, None);
+    assert!(requests(&emu, "oci.ping").is_empty());
     assert!(
         emu.requests()
             .iter()
@@ -182,4 +187,31 @@ async fn a_google_token_sent_directly_is_refreshed_after_a_401() {
         .collect();
     assert_eq!(refused.len(), 1, "{refused:?}");
     assert!(requests(&emu, "oci.token").is_empty());
+}
+
+#[tokio::test]
+async fn a_first_call_with_a_body_learns_the_scheme_before_sending_it() {
+    let emu = emulator().await;
+    let dir = TempDir::new("auth-body");
+    let (layout, m) = layout_with_image(&dir.join("src"), "v1", &[b"body layer".to_vec()]).await;
+    let name = format!("{REPO}/body-first");
+    let pusher = registry(emu.url(), google()).repository(&name).unwrap();
+    pusher.push_image(&layout).send().await.unwrap();
+    let before = emu.requests().len();
+    // A fresh registry handle knows nothing yet: its first call carries a
+    // manifest, so it asks `GET /v2/` first rather than send the body twice.
+    let fresh = registry(emu.url(), google()).repository(&name).unwrap();
+    fresh.put_manifest("v2", &m).send().await.unwrap();
+    let after: Vec<_> = emu.requests().into_iter().skip(before).collect();
+    let ops: Vec<(&str, Option<u16>)> = after
+        .iter()
+        .map(|r| (r.operation.as_str(), r.status))
+        .collect();
+    assert_eq!(ops.first(), Some(&("oci.ping", Some(401))), "{ops:?}");
+    let puts: Vec<_> = after
+        .iter()
+        .filter(|r| r.operation == "oci.manifest.put")
+        .collect();
+    assert_eq!(puts.len(), 1, "{ops:?}");
+    assert_eq!(puts[0].authorization.as_deref(), Some("Bearer"));
 }
