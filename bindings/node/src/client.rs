@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::convert::millis;
 use crate::error::{invalid, to_napi};
-use crate::task::{Task, start};
+use crate::task::{Task, start_local};
 
 /// Where credentials come from (the facade's `Credentials`).
 #[napi(object)]
@@ -212,11 +212,11 @@ impl NativeClient {
             .map_err(|e| to_napi(&e))
     }
 
-    /// The current access token.
+    /// The current access token (usually cached: a local task).
     #[napi]
     pub fn access_token(&self) -> Task {
         let c = self.inner.clone();
-        start(async move {
+        start_local(async move {
             let t = c.access_token().await?;
             Ok(Value::String(t.expose_secret().to_owned()))
         })

@@ -42,3 +42,46 @@ mod locations;
 mod services;
 mod streams;
 mod task;
+
+/// How many workers the addon's runtime gets: one per two cores, at least one,
+/// unless `TOKIO_WORKER_THREADS` says otherwise.
+///
+/// The runtime only moves bytes and waits on sockets; hashing and file writes
+/// run on threads of their own, and JavaScript has its own thread. Every worker
+/// more is a thread the others wake and hand work to: with one worker per core a
+/// small call paid several wake-ups between workers besides the two it needs
+/// (to the worker and back to JavaScript), and each costs tens of microseconds
+/// on a virtual machine.
+fn worker_threads(cores: usize) -> usize {
+    (cores / 2).max(1)
+}
+
+#[cfg(not(test))]
+#[napi_derive::module_init]
+fn init() {
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_some() {
+        return;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    // If the runtime cannot be built here, napi builds its default one on first use.
+    if let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads(cores))
+        .enable_all()
+        .build()
+    {
+        napi::bindgen_prelude::create_custom_tokio_runtime(rt);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::worker_threads;
+
+    #[test]
+    fn one_worker_per_two_cores_at_least_one() {
+        assert_eq!(worker_threads(1), 1);
+        assert_eq!(worker_threads(2), 1);
+        assert_eq!(worker_threads(3), 1);
+        assert_eq!(worker_threads(8), 4);
+    }
+}

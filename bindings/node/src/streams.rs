@@ -16,7 +16,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::client::NativeClient;
 use crate::error::invalid;
-use crate::task::{Output, Task, failed, start};
+use crate::task::{Output, Task, failed, start, start_local};
 
 /// How many bytes one `next()` of a [`ByteStream`] gathers at most: large
 /// enough that crossing into JavaScript costs little per byte, small enough to
@@ -228,7 +228,8 @@ impl ByteStream {
     #[napi]
     pub fn next(&self) -> Task {
         let pieces = self.pieces.clone();
-        start(async move {
+        // Usually the reader is ahead and the piece is at hand: local.
+        start_local(async move {
             let mut guard = pieces.lock().await;
             let Some(p) = guard.as_mut() else {
                 return Ok(Output::Json(Value::Null));

@@ -58,10 +58,31 @@ pub struct Task {
     abort: AbortHandle,
     /// A call spawned at once, to abort on `cancel()`.
     spawned: Option<tokio::task::AbortHandle>,
+    /// Whether `run` first polls the call on the JavaScript thread (see [`start_local`]).
+    local: bool,
 }
 
-/// A task that runs `call` when awaited.
+/// A task that runs `call` on the addon's runtime when awaited.
 pub(crate) fn start<F, T>(call: F) -> Task
+where
+    F: Future<Output = gar::Result<T>> + Send + 'static,
+    T: Into<Output> + Send + 'static,
+{
+    lazy(call, false)
+}
+
+/// A task whose result is usually at hand already (the next piece of a stream
+/// that reads ahead, an argument rejected): `run` polls it once on the
+/// JavaScript thread, and only what is still pending moves to the runtime.
+pub(crate) fn start_local<F, T>(call: F) -> Task
+where
+    F: Future<Output = gar::Result<T>> + Send + 'static,
+    T: Into<Output> + Send + 'static,
+{
+    lazy(call, true)
+}
+
+fn lazy<F, T>(call: F, local: bool) -> Task
 where
     F: Future<Output = gar::Result<T>> + Send + 'static,
     T: Into<Output> + Send + 'static,
@@ -72,6 +93,7 @@ where
         state: Mutex::new(Some(State::Lazy(Box::pin(call)))),
         abort,
         spawned: None,
+        local,
     }
 }
 
@@ -90,12 +112,13 @@ where
         state: Mutex::new(Some(State::Running(rx))),
         abort,
         spawned: Some(handle.abort_handle()),
+        local: false,
     }
 }
 
 /// A task that has already failed (an argument was rejected before any call).
 pub(crate) fn failed(e: gar::Error) -> Task {
-    start(async move { Err::<Value, _>(e) })
+    start_local(async move { Err::<Value, _>(e) })
 }
 
 /// What a finished call hands JavaScript: its id, whether it succeeded, and its
@@ -197,15 +220,20 @@ impl Task {
             };
             complete(id, out);
         });
-        // The first poll happens here, on the JavaScript thread (inside the
-        // runtime's context): a call that needs no I/O finishes without waking a
-        // worker, and one that does has sent its request before it moves to the
-        // runtime. Tokio polls the spawned future again at once, so nothing the
-        // placeholder waker missed is lost.
-        let waker = futures_util::task::noop_waker();
-        let mut cx = std::task::Context::from_waker(&waker);
-        let first =
-            napi::bindgen_prelude::within_runtime_if_available(|| call.as_mut().poll(&mut cx));
+        // A local call is first polled here, on the JavaScript thread (inside
+        // the runtime's context): when its result is at hand it completes
+        // without waking a worker. Tokio polls the spawned future again at
+        // once, so nothing the placeholder waker missed is lost. A call that
+        // needs the network goes to the runtime directly: polled here, it would
+        // hand its request to the connection's task on a worker (one wake-up)
+        // and then move there itself (another).
+        let first = if self.local {
+            let waker = futures_util::task::noop_waker();
+            let mut cx = std::task::Context::from_waker(&waker);
+            napi::bindgen_prelude::within_runtime_if_available(|| call.as_mut().poll(&mut cx))
+        } else {
+            std::task::Poll::Pending
+        };
         if first.is_pending() {
             napi::bindgen_prelude::spawn(call);
         }
