@@ -386,7 +386,11 @@ impl PullImage {
         let concurrency = self
             .concurrency
             .unwrap_or(repo.registry().config().max_downloads);
-        let results: Vec<(bool, u64)> = futures_util::stream::iter(tree.blobs.clone())
+        // Largest first: the longest transfer starts earliest (and takes the
+        // connection the manifest came on, already open).
+        let mut blobs = tree.blobs.clone();
+        blobs.sort_by_key(|d| std::cmp::Reverse(d.size));
+        let results: Vec<(bool, u64)> = futures_util::stream::iter(blobs)
             .map(|d| {
                 let progress = tracker.blob(&d.digest, d.size);
                 async move {
@@ -422,15 +426,18 @@ impl PullImage {
                 report.blobs_skipped += 1;
             }
         }
-        for m in tree.children.iter().chain(std::iter::once(&tree.top)) {
-            if !layout.has_blob(m.digest()).await {
-                layout.write_blob(m.digest(), m.raw()).await?;
-            }
-        }
+        // The manifests (verified when they were read) and index.json, in one
+        // blocking hop.
+        let manifests = tree
+            .children
+            .iter()
+            .chain(std::iter::once(&tree.top))
+            .map(|m| (m.digest().clone(), bytes::Bytes::copy_from_slice(m.raw())))
+            .collect();
         let mut descriptor = tree.top.descriptor();
         descriptor.platform = top_platform;
         let name = self.name.clone().unwrap_or_else(|| self.reference.clone());
-        layout.add_manifest(descriptor, Some(&name)).await?;
+        layout.finish_pull(manifests, descriptor, name).await?;
         Ok(report)
     }
 }

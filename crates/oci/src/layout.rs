@@ -52,59 +52,138 @@ struct LayoutMarker {
     image_layout_version: String,
 }
 
+/// Runs `f` on the runtime's blocking pool.
+async fn blocking<T: Send + 'static>(
+    what: &str,
+    path: &Path,
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        io_error(
+            what,
+            path,
+            std::io::Error::other(format!("a file task stopped: {e}")),
+        )
+    })?
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it (synced, then
+/// renamed), creating the directory if needed.
+fn write_atomic_sync(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let temp = temp_path(&dir, name);
+    let result = std::fs::create_dir_all(&dir).and_then(|()| {
+        let mut f = std::fs::File::create(&temp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&temp, path)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(|e| io_error("could not write", path, e))
+}
+
+fn open_sync(root: PathBuf) -> Result<Layout, Error> {
+    let marker_path = root.join("oci-layout");
+    let text = std::fs::read(&marker_path).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "{} is not an OCI image layout (no readable oci-layout file: {e})",
+                root.display()
+            ),
+        )
+    })?;
+    let marker: LayoutMarker = serde_json::from_slice(&text).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("{} is malformed: {e}", marker_path.display()),
+        )
+    })?;
+    if !marker.image_layout_version.starts_with("1.") {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "{} has layout version {}; gar reads 1.x",
+                root.display(),
+                marker.image_layout_version
+            ),
+        ));
+    }
+    Ok(Layout { root })
+}
+
+fn create_sync(root: PathBuf) -> Result<Layout, Error> {
+    if std::fs::metadata(root.join("oci-layout")).is_ok() {
+        return open_sync(root);
+    }
+    std::fs::create_dir_all(root.join("blobs"))
+        .map_err(|e| io_error("could not create", &root, e))?;
+    let marker = serde_json::to_vec(&LayoutMarker {
+        image_layout_version: LAYOUT_VERSION.to_owned(),
+    })
+    .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
+    write_atomic_sync(&root.join("oci-layout"), &marker)?;
+    write_index_sync(&root, &empty_index())?;
+    Ok(Layout { root })
+}
+
+fn read_index_sync(root: &Path) -> Result<ImageIndex, Error> {
+    let path = root.join("index.json");
+    let bytes = std::fs::read(&path).map_err(|e| io_error("could not read", &path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("{} is malformed: {e}", path.display()),
+        )
+    })
+}
+
+fn write_index_sync(root: &Path, index: &ImageIndex) -> Result<(), Error> {
+    let bytes =
+        serde_json::to_vec_pretty(index).map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
+    write_atomic_sync(&root.join("index.json"), &bytes)
+}
+
+fn add_manifest_sync(
+    root: &Path,
+    mut descriptor: Descriptor,
+    name: Option<&str>,
+) -> Result<(), Error> {
+    let mut index = read_index_sync(root)?;
+    if let Some(n) = name {
+        descriptor
+            .annotations
+            .insert(REF_NAME.to_owned(), n.to_owned());
+        index
+            .manifests
+            .retain(|d| d.annotations.get(REF_NAME).map(String::as_str) != Some(n));
+    } else {
+        index.manifests.retain(|d| d.digest != descriptor.digest);
+    }
+    index.manifests.push(descriptor);
+    write_index_sync(root, &index)
+}
+
 impl Layout {
     /// Opens an existing layout; it must have `oci-layout` and `index.json`.
     pub async fn open(root: impl AsRef<Path>) -> Result<Self, Error> {
         let root = root.as_ref().to_path_buf();
-        let marker_path = root.join("oci-layout");
-        let text = tokio::fs::read(&marker_path).await.map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidArgument,
-                format!(
-                    "{} is not an OCI image layout (no readable oci-layout file: {e})",
-                    root.display()
-                ),
-            )
-        })?;
-        let marker: LayoutMarker = serde_json::from_slice(&text).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidArgument,
-                format!("{} is malformed: {e}", marker_path.display()),
-            )
-        })?;
-        if !marker.image_layout_version.starts_with("1.") {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                format!(
-                    "{} has layout version {}; gar reads 1.x",
-                    root.display(),
-                    marker.image_layout_version
-                ),
-            ));
-        }
-        Ok(Self { root })
+        let at = root.clone();
+        blocking("could not open", &at, move || open_sync(root)).await
     }
 
     /// Creates a layout at `root` (the directory may exist; an existing layout is
-    /// kept and opened).
+    /// kept and opened). One blocking hop does it all.
     pub async fn create(root: impl AsRef<Path>) -> Result<Self, Error> {
         let root = root.as_ref().to_path_buf();
-        if tokio::fs::metadata(root.join("oci-layout")).await.is_ok() {
-            return Self::open(&root).await;
-        }
-        tokio::fs::create_dir_all(root.join("blobs"))
-            .await
-            .map_err(|e| io_error("could not create", &root, e))?;
-        let layout = Self { root };
-        let marker = serde_json::to_vec(&LayoutMarker {
-            image_layout_version: LAYOUT_VERSION.to_owned(),
-        })
-        .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
-        layout
-            .write_atomic(&layout.root.join("oci-layout"), &marker)
-            .await?;
-        layout.write_index(&empty_index()).await?;
-        Ok(layout)
+        let at = root.clone();
+        blocking("could not create", &at, move || create_sync(root)).await
     }
 
     /// The layout's directory.
@@ -187,24 +266,18 @@ impl Layout {
 
     /// Reads `index.json`.
     pub async fn read_index(&self) -> Result<ImageIndex, Error> {
-        let path = self.root.join("index.json");
-        let bytes = tokio::fs::read(&path)
-            .await
-            .map_err(|e| io_error("could not read", &path, e))?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidArgument,
-                format!("{} is malformed: {e}", path.display()),
-            )
-        })
+        let root = self.root.clone();
+        blocking("could not read", &self.root, move || read_index_sync(&root)).await
     }
 
     /// Replaces `index.json` (atomically).
     pub async fn write_index(&self, index: &ImageIndex) -> Result<(), Error> {
-        let bytes = serde_json::to_vec_pretty(index)
-            .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
-        self.write_atomic(&self.root.join("index.json"), &bytes)
-            .await
+        let root = self.root.clone();
+        let index = index.clone();
+        blocking("could not write", &self.root, move || {
+            write_index_sync(&root, &index)
+        })
+        .await
     }
 
     /// The manifest descriptor named `name` (by the `org.opencontainers.image.ref.name`
@@ -246,55 +319,47 @@ impl Layout {
     /// Adds (or replaces, by name) a manifest in `index.json`, named `name`.
     pub async fn add_manifest(
         &self,
-        mut descriptor: Descriptor,
+        descriptor: Descriptor,
         name: Option<&str>,
     ) -> Result<(), Error> {
-        let mut index = self.read_index().await?;
-        if let Some(n) = name {
-            descriptor
-                .annotations
-                .insert(REF_NAME.to_owned(), n.to_owned());
-            index
-                .manifests
-                .retain(|d| d.annotations.get(REF_NAME).map(String::as_str) != Some(n));
-        } else {
-            index.manifests.retain(|d| d.digest != descriptor.digest);
-        }
-        index.manifests.push(descriptor);
-        self.write_index(&index).await
+        let root = self.root.clone();
+        let name = name.map(str::to_owned);
+        blocking("could not write", &self.root, move || {
+            add_manifest_sync(&root, descriptor, name.as_deref())
+        })
+        .await
+    }
+
+    /// The end of a pull, in one blocking hop: writes the manifests the layout
+    /// lacks (already verified: `(digest, bytes)`), then names `descriptor`
+    /// `name` in `index.json`.
+    pub(crate) async fn finish_pull(
+        &self,
+        manifests: Vec<(Digest, Bytes)>,
+        descriptor: Descriptor,
+        name: String,
+    ) -> Result<(), Error> {
+        let layout = self.clone();
+        blocking("could not write", &self.root, move || {
+            for (digest, bytes) in &manifests {
+                let path = layout.blob_path(digest);
+                if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                    write_atomic_sync(&path, bytes)?;
+                }
+            }
+            add_manifest_sync(&layout.root, descriptor, Some(&name))
+        })
+        .await
     }
 
     async fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), Error> {
         let path = path.to_path_buf();
-        let dir = path
-            .parent()
-            .map_or_else(|| self.root.clone(), Path::to_path_buf);
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("file")
-            .to_owned();
         let bytes = bytes.to_vec();
-        let target = path.clone();
-        // One blocking hop: directory, temporary file, write, sync, rename.
-        let written = tokio::task::spawn_blocking(move || {
-            let temp = temp_path(&dir, &name);
-            let result = std::fs::create_dir_all(&dir).and_then(|()| {
-                let mut f = std::fs::File::create(&temp)?;
-                f.write_all(&bytes)?;
-                f.sync_all()?;
-                drop(f);
-                std::fs::rename(&temp, &target)
-            });
-            if result.is_err() {
-                let _ = std::fs::remove_file(&temp);
-            }
-            result
+        let at = path.clone();
+        blocking("could not write", &at, move || {
+            write_atomic_sync(&path, &bytes)
         })
         .await
-        .map_err(|e| std::io::Error::other(format!("a file task stopped: {e}")))
-        .and_then(|r| r);
-        written.map_err(|e| io_error("could not write", &path, e))
     }
 }
 
