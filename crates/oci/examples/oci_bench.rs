@@ -240,7 +240,11 @@ fn main() -> Result<(), BoxError> {
             .enable_all()
             .build()?
     };
-    runtime.block_on(run())
+    let result = runtime.block_on(run());
+    // Nothing is left to do: exit without waiting for the idle threads of the
+    // blocking pool to wind down.
+    runtime.shutdown_background();
+    result
 }
 
 async fn run() -> Result<(), BoxError> {
