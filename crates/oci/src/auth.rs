@@ -431,19 +431,23 @@ impl Authenticator {
         }
     }
 
-    /// Learns from the answer to a call sent to learn the scheme, when that
-    /// answer is not a 401: the registry served it without credentials, so it
-    /// is open (at least for this kind of call; a later 401 still teaches the
-    /// scheme). A failing answer teaches nothing.
-    pub(crate) fn answered(&self, status: StatusCode) {
-        let open =
-            status.is_success() || status.is_redirection() || status == StatusCode::NOT_FOUND;
-        if open {
-            let mut scheme = lock(&self.scheme);
-            if scheme.is_none() {
-                *scheme = Some(Scheme::Open);
-            }
+    /// Learns from a call sent without credentials to learn the scheme that
+    /// the registry served it: it is open (at least for this kind of call; a
+    /// later 401 still teaches the scheme).
+    pub(crate) fn answered_open(&self) {
+        let mut scheme = lock(&self.scheme);
+        if scheme.is_none() {
+            *scheme = Some(Scheme::Open);
         }
+    }
+
+    /// Learns the scheme with `GET /v2/` (unless known by now); returns whether
+    /// it asks for credentials.
+    pub(crate) async fn learn(&self, transport: &Transport) -> Result<bool, Error> {
+        Ok(matches!(
+            self.probe(transport).await?,
+            Some(Scheme::Basic | Scheme::Bearer { .. })
+        ))
     }
 
     /// Learns from a 401 answer; returns the scopes to retry with, or `None`

@@ -321,6 +321,7 @@ impl Registry {
         let bodyless = matches!(call.body, CallBody::Empty);
         let mut scopes = call.scopes.clone();
         let mut retried = false;
+        let mut probed = false;
         loop {
             // Dropped at the end of each attempt: a call that learns the
             // scheme holds back concurrent first calls until it knows it.
@@ -329,10 +330,28 @@ impl Registry {
             let response = transport.send(request).await?;
             let status = response.status();
             if status != StatusCode::UNAUTHORIZED {
-                if grant.is_learning() {
-                    auth.answered(status);
+                if !grant.is_learning() {
+                    return Ok(response);
                 }
-                return Ok(response);
+                if status.is_success() || status.is_redirection() {
+                    auth.answered_open();
+                    return Ok(response);
+                }
+                // Refused or not found without credentials: some registries
+                // answer so (hiding private repositories) instead of
+                // challenging. Learn the scheme with `GET /v2/`, as if the
+                // call had probed first, and send it again when the registry
+                // wants credentials (the call has no body to resend).
+                drop(grant);
+                if probed || !status.is_client_error() || !auth.learn(transport).await? {
+                    return Ok(response);
+                }
+                tracing::debug!(
+                    operation = call.operation,
+                    "the registry wants credentials; sending the call again with them"
+                );
+                probed = true;
+                continue;
             }
             if retried {
                 return Ok(response);

@@ -215,3 +215,78 @@ async fn a_first_call_with_a_body_learns_the_scheme_before_sending_it() {
     assert_eq!(puts.len(), 1, "{ops:?}");
     assert_eq!(puts[0].authorization.as_deref(), Some("Bearer"));
 }
+
+/// A registry that answers a call without credentials with 404 (hiding its
+/// private repositories) rather than a challenge: the first call, sent without
+/// credentials to learn the scheme, learns it from `GET /v2/` instead and is
+/// sent again with the credentials.
+#[tokio::test]
+async fn a_first_call_refused_without_a_challenge_learns_the_scheme_and_is_sent_again() {
+    use std::sync::Mutex;
+    let config = br#"{"architecture":"amd64","os":"linux"}"#.to_vec();
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[]}}"#,
+        gar_oci::digest::sha256(&config),
+        config.len()
+    );
+    let seen: Arc<Mutex<Vec<(String, bool)>>> = Arc::default();
+    let log = seen.clone();
+    let body = manifest.clone().into_bytes();
+    let addr = serve(move |req| {
+        let authorized = req.headers().get("authorization").is_some();
+        let path = req.uri().path().to_owned();
+        log.lock().unwrap().push((path.clone(), authorized));
+        match (path.as_str(), authorized) {
+            ("/v2/", false) => full(
+                401,
+                &[("www-authenticate", "Basic realm=\"private\"".to_owned())],
+                Vec::new(),
+            ),
+            (_, false) => full(
+                404,
+                &[],
+                br#"{"errors":[{"code":"NAME_UNKNOWN"}]}"#.to_vec(),
+            ),
+            (_, true) => full(
+                200,
+                &[(
+                    "content-type",
+                    "application/vnd.oci.image.manifest.v1+json".to_owned(),
+                )],
+                body.clone(),
+            ),
+        }
+    })
+    .await;
+    let reg = registry(
+        &format!("http://{addr}"),
+        RegistryAuth::basic("u", SecretString::new("p")),
+    );
+    let got = reg
+        .repository("team/private")
+        .unwrap()
+        .get_manifest("v1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.raw(), manifest.as_bytes());
+    let path = "/v2/team/private/manifests/v1".to_owned();
+    assert_eq!(
+        seen.lock().unwrap().clone(),
+        vec![
+            (path.clone(), false),
+            ("/v2/".to_owned(), false),
+            (path.clone(), true)
+        ]
+    );
+    // A second call knows the scheme: credentials at once.
+    reg.repository("team/private")
+        .unwrap()
+        .get_manifest("v1")
+        .send()
+        .await
+        .unwrap();
+    let all = seen.lock().unwrap().clone();
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert_eq!(all.last(), Some(&(path, true)));
+}

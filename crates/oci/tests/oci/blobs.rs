@@ -291,46 +291,9 @@ async fn the_registry_is_pinged_once_and_answers() {
 /// resent from the start, and verifies the whole.
 #[tokio::test]
 async fn redirected_reads_resume_even_when_range_is_ignored_and_never_leak_credentials() {
-    use http_body_util::{BodyExt, Full, StreamBody};
+    use http_body_util::{BodyExt, StreamBody};
     use hyper::body::Frame;
     use std::sync::{Arc, Mutex};
-
-    type Resp =
-        http::Response<http_body_util::combinators::UnsyncBoxBody<bytes::Bytes, std::io::Error>>;
-    fn full(status: u16, headers: &[(&str, String)], body: Vec<u8>) -> Resp {
-        let mut b = http::Response::builder().status(status);
-        for (k, v) in headers {
-            b = b.header(*k, v.as_str());
-        }
-        b.body(
-            Full::new(bytes::Bytes::from(body))
-                .map_err(|never| match never {})
-                .boxed_unsync(),
-        )
-        .unwrap()
-    }
-    async fn serve<F>(handler: F) -> std::net::SocketAddr
-    where
-        F: Fn(http::Request<hyper::body::Incoming>) -> Resp + Clone + Send + Sync + 'static,
-    {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            loop {
-                let (stream, _) = listener.accept().await.unwrap();
-                let h = handler.clone();
-                let svc = hyper::service::service_fn(move |req| {
-                    let h = h.clone();
-                    async move { Ok::<_, std::convert::Infallible>(h(req)) }
-                });
-                tokio::spawn(
-                    hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc),
-                );
-            }
-        });
-        addr
-    }
 
     let data = random_bytes(3_000_000, 77);
     let digest = sha256(&data);

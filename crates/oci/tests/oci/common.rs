@@ -396,3 +396,47 @@ pub async fn cut_proxy(target: std::net::SocketAddr, after: u64) -> CutProxy {
         task,
     }
 }
+
+/// A scripted server's answer.
+pub type Resp =
+    http::Response<http_body_util::combinators::UnsyncBoxBody<bytes::Bytes, std::io::Error>>;
+
+/// An answer with `status`, `headers` and `body`.
+pub fn full(status: u16, headers: &[(&str, String)], body: Vec<u8>) -> Resp {
+    let mut b = http::Response::builder().status(status);
+    for (k, v) in headers {
+        b = b.header(*k, v.as_str());
+    }
+    use http_body_util::BodyExt;
+    b.body(
+        http_body_util::Full::new(bytes::Bytes::from(body))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    )
+    .unwrap()
+}
+
+/// Serves `handler` over HTTP/1.1 on a loopback port: a registry (or storage)
+/// scripted by the test.
+pub async fn serve<F>(handler: F) -> std::net::SocketAddr
+where
+    F: Fn(http::Request<hyper::body::Incoming>) -> Resp + Clone + Send + Sync + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let h = handler.clone();
+            let svc = hyper::service::service_fn(move |req| {
+                let h = h.clone();
+                async move { Ok::<_, std::convert::Infallible>(h(req)) }
+            });
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc),
+            );
+        }
+    });
+    addr
+}
