@@ -59,18 +59,23 @@ fn worker_threads(cores: usize) -> usize {
 #[cfg(not(test))]
 #[napi_derive::module_init]
 fn init() {
-    if std::env::var_os("TOKIO_WORKER_THREADS").is_some() {
-        return;
-    }
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    // If the runtime cannot be built here, napi builds its default one on first use.
-    if let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(worker_threads(cores))
-        .enable_all()
-        .build()
-    {
-        napi::bindgen_prelude::create_custom_tokio_runtime(rt);
-    }
+    // Once per process: every environment (worker_threads) that loads the
+    // addon runs this, and napi keeps the first runtime.
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TOKIO_WORKER_THREADS").is_some() {
+            return;
+        }
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        // If the runtime cannot be built here, napi builds its default one on first use.
+        if let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(worker_threads(cores))
+            .enable_all()
+            .build()
+        {
+            napi::bindgen_prelude::create_custom_tokio_runtime(rt);
+        }
+    });
 }
 
 #[cfg(test)]
