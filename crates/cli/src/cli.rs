@@ -188,6 +188,15 @@ pub enum FormatArg {
     Ruby,
 }
 
+/// A package: the repository that holds it and its name.
+#[derive(Debug, Clone, Args)]
+pub struct PackageArgs {
+    /// Repository id or full name.
+    pub repository: String,
+    /// Package name.
+    pub package: String,
+}
+
 /// `gar packages ...`
 #[derive(Debug, Clone, Subcommand)]
 pub enum PackagesCmd {
@@ -198,17 +207,13 @@ pub enum PackagesCmd {
     },
     /// Shows one package.
     Get {
-        /// Repository id or full name.
-        repository: String,
-        /// Package name.
-        package: String,
+        #[command(flatten)]
+        package: PackageArgs,
     },
     /// Deletes a package with its versions, tags and files.
     Delete {
-        /// Repository id or full name.
-        repository: String,
-        /// Package name.
-        package: String,
+        #[command(flatten)]
+        package: PackageArgs,
     },
 }
 
@@ -217,27 +222,21 @@ pub enum PackagesCmd {
 pub enum VersionsCmd {
     /// Lists the versions of a package, with their tags.
     List {
-        /// Repository id or full name.
-        repository: String,
-        /// Package name.
-        package: String,
+        #[command(flatten)]
+        package: PackageArgs,
     },
     /// Shows one version.
     Get {
-        /// Repository id or full name.
-        repository: String,
-        /// Package name.
-        package: String,
+        #[command(flatten)]
+        package: PackageArgs,
         /// Version id.
         #[arg(value_name = "VERSION")]
         version_id: String,
     },
     /// Deletes a version.
     Delete {
-        /// Repository id or full name.
-        repository: String,
-        /// Package name.
-        package: String,
+        #[command(flatten)]
+        package: PackageArgs,
         /// Version id.
         #[arg(value_name = "VERSION")]
         version_id: String,
@@ -252,26 +251,20 @@ pub enum VersionsCmd {
 pub enum TagsCmd {
     /// Lists the tags of a package.
     List {
-        /// Repository id or full name.
-        repository: String,
-        /// Package name.
-        package: String,
+        #[command(flatten)]
+        package: PackageArgs,
     },
     /// Shows one tag.
     Get {
-        /// Repository id or full name.
-        repository: String,
-        /// Package name.
-        package: String,
+        #[command(flatten)]
+        package: PackageArgs,
         /// Tag.
         tag: String,
     },
     /// Creates a tag pointing at a version.
     Create {
-        /// Repository id or full name.
-        repository: String,
-        /// Package name.
-        package: String,
+        #[command(flatten)]
+        package: PackageArgs,
         /// Tag.
         tag: String,
         /// Version id.
@@ -280,10 +273,8 @@ pub enum TagsCmd {
     },
     /// Moves a tag to another version.
     Update {
-        /// Repository id or full name.
-        repository: String,
-        /// Package name.
-        package: String,
+        #[command(flatten)]
+        package: PackageArgs,
         /// Tag.
         tag: String,
         /// Version id.
@@ -292,10 +283,8 @@ pub enum TagsCmd {
     },
     /// Deletes a tag (the version stays).
     Delete {
-        /// Repository id or full name.
-        repository: String,
-        /// Package name.
-        package: String,
+        #[command(flatten)]
+        package: PackageArgs,
         /// Tag.
         tag: String,
     },

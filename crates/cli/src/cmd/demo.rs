@@ -4,8 +4,6 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use futures_util::TryStreamExt;
-use gar::model::{Repository, Version, VersionView};
 use gar::{Client, Credentials, Error, ErrorKind, Layout, SecretString};
 use gar_core::cleanup::CleanupPolicies;
 use gar_emulator::{Emulator, Seed, seed};
@@ -13,7 +11,8 @@ use gar_emulator::{Emulator, Seed, seed};
 use crate::cli::{DemoArgs, Global};
 use crate::cmd::registry::transfer_text;
 use crate::cmd::resources::{
-    counts_text, file_table, image_table, package_table, plan_output, report_table,
+    counts_text, file_table, image_name, image_table, list_files, list_images, list_packages,
+    list_repositories, list_tags, list_versions, package_table, plan_output, report_table,
     repository_table, tag_table, version_table,
 };
 use crate::cmd::sample;
@@ -160,12 +159,7 @@ async fn tour_steps(tour: &mut Tour<'_>, client: &Client, prefix: &str) -> gar::
         "Repositories of every format",
         &format!("{prefix} repos list"),
     );
-    let repos: Vec<Repository> = client
-        .repositories()?
-        .list()
-        .by_item()
-        .try_collect()
-        .await?;
+    let repos = list_repositories(client).await?;
     repository_table(&repos).print();
 
     for (repo, package) in [
@@ -180,28 +174,11 @@ async fn tour_steps(tour: &mut Tour<'_>, client: &Client, prefix: &str) -> gar::
                 "{prefix} packages list {repo}; {prefix} versions list {repo} {package}; {prefix} tags list {repo} {package}"
             ),
         );
-        let packages: Vec<_> = client
-            .packages(repo)?
-            .list()
-            .by_item()
-            .try_collect()
-            .await?;
+        let packages = list_packages(client, repo).await?;
         package_table(&packages).print();
-        let versions: Vec<Version> = client
-            .versions(repo, package)?
-            .list()
-            .set_view(VersionView::Full)
-            .set_order_by("create_time desc")
-            .by_item()
-            .try_collect()
-            .await?;
+        let versions = list_versions(client, repo, package).await?;
         version_table(&versions).print();
-        let tags: Vec<_> = client
-            .tags(repo, package)?
-            .list()
-            .by_item()
-            .try_collect()
-            .await?;
+        let tags = list_tags(client, repo, package).await?;
         if !tags.is_empty() {
             tag_table(&tags).print();
         }
@@ -213,12 +190,7 @@ async fn tour_steps(tour: &mut Tour<'_>, client: &Client, prefix: &str) -> gar::
             "{prefix} files list generic; {prefix} files download generic demo-bundle:2.0.0:README.txt -O -"
         ),
     );
-    let files: Vec<_> = client
-        .files("generic")?
-        .list()
-        .by_item()
-        .try_collect()
-        .await?;
+    let files = list_files(client, "generic").await?;
     file_table(&files).print();
     let download = client
         .files("generic")?
@@ -234,13 +206,7 @@ async fn tour_steps(tour: &mut Tour<'_>, client: &Client, prefix: &str) -> gar::
     ));
 
     tour.step("Docker images", &format!("{prefix} images list docker"));
-    let images: Vec<_> = client
-        .docker_images("docker")?
-        .list()
-        .set_order_by("upload_time desc")
-        .by_item()
-        .try_collect()
-        .await?;
+    let images = list_images(client, "docker").await?;
     image_table(&images).print();
 
     tour.step(
@@ -305,10 +271,7 @@ async fn tour_steps(tour: &mut Tour<'_>, client: &Client, prefix: &str) -> gar::
     for r in &rows {
         out.say(&format!(
             "{:<10} {:<8} {:>9}  {}",
-            r.image
-                .docker_image_name()
-                .map(|n| n.image().to_string())
-                .unwrap_or_default(),
+            image_name(&r.image),
             r.image.tags.join(","),
             bytes(r.image.image_size_bytes),
             match &r.vulnerabilities {

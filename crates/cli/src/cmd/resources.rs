@@ -5,15 +5,15 @@ use std::path::PathBuf;
 
 use futures_util::TryStreamExt;
 use gar::model::{DockerImage, File, Format, Package, Repository, Tag, Version, VersionView};
-use gar::report::{ResourceCounts, Severity, VulnerabilityReport};
+use gar::report::{Count, ResourceCounts, Severity, VulnerabilityReport};
 use gar::{Client, Error, ErrorKind};
 use gar_core::cleanup::{CleanupPolicies, Outcome};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::cli::{
-    CleanupArgs, CleanupCmd, Command, FilesCmd, FormatArg, Global, ImagesCmd, PackagesCmd,
-    ReposCmd, TagsCmd, VersionsCmd, VulnsArgs,
+    CleanupArgs, CleanupCmd, Command, FilesCmd, FormatArg, Global, ImagesCmd, PackageArgs,
+    PackagesCmd, ReposCmd, TagsCmd, VersionsCmd, VulnsArgs,
 };
 use crate::cmd::io_error;
 use crate::output::{Out, Table, bytes, short};
@@ -145,6 +145,70 @@ fn format_of(f: FormatArg) -> Format {
     }
 }
 
+/// The repositories of the project and location, as `gar repos list` lists them.
+pub async fn list_repositories(client: &Client) -> gar::Result<Vec<Repository>> {
+    client.repositories()?.list().by_item().try_collect().await
+}
+
+/// The packages of a repository, as `gar packages list` lists them.
+pub async fn list_packages(client: &Client, repository: &str) -> gar::Result<Vec<Package>> {
+    client
+        .packages(repository)?
+        .list()
+        .by_item()
+        .try_collect()
+        .await
+}
+
+/// The versions of a package, with their tags, newest first, as `gar versions
+/// list` lists them.
+pub async fn list_versions(
+    client: &Client,
+    repository: &str,
+    package: &str,
+) -> gar::Result<Vec<Version>> {
+    client
+        .versions(repository, package)?
+        .list()
+        .set_view(VersionView::Full)
+        .set_order_by("create_time desc")
+        .by_item()
+        .try_collect()
+        .await
+}
+
+/// The tags of a package, as `gar tags list` lists them.
+pub async fn list_tags(client: &Client, repository: &str, package: &str) -> gar::Result<Vec<Tag>> {
+    client
+        .tags(repository, package)?
+        .list()
+        .by_item()
+        .try_collect()
+        .await
+}
+
+/// The files of a repository, as `gar files list` lists them.
+pub async fn list_files(client: &Client, repository: &str) -> gar::Result<Vec<File>> {
+    client
+        .files(repository)?
+        .list()
+        .by_item()
+        .try_collect()
+        .await
+}
+
+/// The docker images of a repository, newest first, as `gar images list` lists
+/// them.
+pub async fn list_images(client: &Client, repository: &str) -> gar::Result<Vec<DockerImage>> {
+    client
+        .docker_images(repository)?
+        .list()
+        .set_order_by("upload_time desc")
+        .by_item()
+        .try_collect()
+        .await
+}
+
 /// The table of repositories.
 pub fn repository_table(items: &[Repository]) -> Table {
     let mut t = Table::new(&["REPOSITORY", "FORMAT", "LOCATION", "SIZE", "DESCRIPTION"]);
@@ -191,12 +255,7 @@ async fn repos(c: ReposCmd, client: &Client, out: &Out) -> gar::Result<()> {
             Ok(())
         }
         ReposCmd::List { .. } => {
-            let items: Vec<Repository> = client
-                .repositories()?
-                .list()
-                .by_item()
-                .try_collect()
-                .await?;
+            let items = list_repositories(client).await?;
             out.emit(&to_json(&items), &repository_table(&items));
             Ok(())
         }
@@ -247,24 +306,25 @@ pub fn package_table(items: &[Package]) -> Table {
 async fn packages(c: PackagesCmd, client: &Client, out: &Out) -> gar::Result<()> {
     match c {
         PackagesCmd::List { repository } => {
-            let items: Vec<Package> = client
-                .packages(&repository)?
-                .list()
-                .by_item()
-                .try_collect()
-                .await?;
+            let items = list_packages(client, &repository).await?;
             out.emit(&to_json(&items), &package_table(&items));
         }
         PackagesCmd::Get {
-            repository,
-            package,
+            package:
+                PackageArgs {
+                    repository,
+                    package,
+                },
         } => {
             let p = client.packages(&repository)?.get(&package)?.send().await?;
             out.emit(&to_json(&p), &package_table(std::slice::from_ref(&p)));
         }
         PackagesCmd::Delete {
-            repository,
-            package,
+            package:
+                PackageArgs {
+                    repository,
+                    package,
+                },
         } => {
             let name = client.package_name(&repository, &package)?;
             client
@@ -291,22 +351,21 @@ pub fn version_table(items: &[Version]) -> Table {
 async fn versions(c: VersionsCmd, client: &Client, out: &Out) -> gar::Result<()> {
     match c {
         VersionsCmd::List {
-            repository,
-            package,
+            package:
+                PackageArgs {
+                    repository,
+                    package,
+                },
         } => {
-            let items: Vec<Version> = client
-                .versions(&repository, &package)?
-                .list()
-                .set_view(VersionView::Full)
-                .set_order_by("create_time desc")
-                .by_item()
-                .try_collect()
-                .await?;
+            let items = list_versions(client, &repository, &package).await?;
             out.emit(&to_json(&items), &version_table(&items));
         }
         VersionsCmd::Get {
-            repository,
-            package,
+            package:
+                PackageArgs {
+                    repository,
+                    package,
+                },
             version_id: version,
         } => {
             let v = client
@@ -318,8 +377,11 @@ async fn versions(c: VersionsCmd, client: &Client, out: &Out) -> gar::Result<()>
             out.emit(&to_json(&v), &version_table(std::slice::from_ref(&v)));
         }
         VersionsCmd::Delete {
-            repository,
-            package,
+            package:
+                PackageArgs {
+                    repository,
+                    package,
+                },
             version_id: version,
             force,
         } => {
@@ -348,21 +410,22 @@ pub fn tag_table(items: &[Tag]) -> Table {
 async fn tags(c: TagsCmd, client: &Client, out: &Out) -> gar::Result<()> {
     let tag = match c {
         TagsCmd::List {
-            repository,
-            package,
+            package:
+                PackageArgs {
+                    repository,
+                    package,
+                },
         } => {
-            let items: Vec<Tag> = client
-                .tags(&repository, &package)?
-                .list()
-                .by_item()
-                .try_collect()
-                .await?;
+            let items = list_tags(client, &repository, &package).await?;
             out.emit(&to_json(&items), &tag_table(&items));
             return Ok(());
         }
         TagsCmd::Delete {
-            repository,
-            package,
+            package:
+                PackageArgs {
+                    repository,
+                    package,
+                },
             tag,
         } => {
             let name = client.tag_name(&repository, &package, &tag)?;
@@ -375,8 +438,11 @@ async fn tags(c: TagsCmd, client: &Client, out: &Out) -> gar::Result<()> {
             return Ok(());
         }
         TagsCmd::Get {
-            repository,
-            package,
+            package:
+                PackageArgs {
+                    repository,
+                    package,
+                },
             tag,
         } => {
             client
@@ -386,8 +452,11 @@ async fn tags(c: TagsCmd, client: &Client, out: &Out) -> gar::Result<()> {
                 .await?
         }
         TagsCmd::Create {
-            repository,
-            package,
+            package:
+                PackageArgs {
+                    repository,
+                    package,
+                },
             tag,
             version_id: version,
         } => {
@@ -398,8 +467,11 @@ async fn tags(c: TagsCmd, client: &Client, out: &Out) -> gar::Result<()> {
                 .await?
         }
         TagsCmd::Update {
-            repository,
-            package,
+            package:
+                PackageArgs {
+                    repository,
+                    package,
+                },
             tag,
             version_id: version,
         } => {
@@ -437,12 +509,7 @@ pub fn file_table(items: &[File]) -> Table {
 async fn files(c: FilesCmd, client: &Client, out: &Out) -> gar::Result<()> {
     match c {
         FilesCmd::List { repository } => {
-            let items: Vec<File> = client
-                .files(&repository)?
-                .list()
-                .by_item()
-                .try_collect()
-                .await?;
+            let items = list_files(client, &repository).await?;
             out.emit(&to_json(&items), &file_table(&items));
         }
         FilesCmd::Get { repository, file } => {
@@ -512,20 +579,24 @@ async fn files(c: FilesCmd, client: &Client, out: &Out) -> gar::Result<()> {
 
 // ---- images and vulnerabilities -------------------------------------------------------
 
+/// One count as JSON: `{"total": n, "fixable": m}`.
+fn count_json(n: Count) -> Value {
+    json!({"total": n.total, "fixable": n.fixable})
+}
+
+/// The count of each severity, most severe first, as JSON:
+/// `{"CRITICAL": {"total": n, "fixable": m}, ...}`.
+fn severity_counts_json(count: impl Fn(Severity) -> Count) -> serde_json::Map<String, Value> {
+    Severity::RANKED
+        .into_iter()
+        .map(|s| (s.name().to_owned(), count_json(count(s))))
+        .collect()
+}
+
 /// Counts as JSON: `{"CRITICAL": {"total": n, "fixable": m}, ..., "total": {...}}`.
 pub fn counts_json(c: &ResourceCounts) -> Value {
-    let mut m = serde_json::Map::new();
-    for s in Severity::RANKED {
-        let n = c.count(s);
-        m.insert(
-            s.name().to_owned(),
-            json!({"total": n.total, "fixable": n.fixable}),
-        );
-    }
-    m.insert(
-        "total".into(),
-        json!({"total": c.total.total, "fixable": c.total.fixable}),
-    );
+    let mut m = severity_counts_json(|s| c.count(s));
+    m.insert("total".into(), count_json(c.total));
     Value::Object(m)
 }
 
@@ -575,22 +646,30 @@ fn platforms_text(platforms: &[gar::Platform]) -> String {
         .join(",")
 }
 
+/// An error as JSON: `{"code": ..., "message": ...}`.
+fn error_json(e: &Error) -> Value {
+    json!({"code": e.code(), "message": e.to_string()})
+}
+
 /// Why the platforms could not be read, as JSON (`null` when they could).
 fn platforms_error_json(e: Option<&Error>) -> Value {
-    e.map_or(
-        Value::Null,
-        |e| json!({"code": e.code(), "message": e.to_string()}),
-    )
+    e.map_or(Value::Null, error_json)
 }
 
 fn vulnerabilities_json(v: &Result<ResourceCounts, Error>) -> (Value, Value) {
     match v {
         Ok(c) => (counts_json(c), Value::Null),
-        Err(e) => (
-            Value::Null,
-            json!({"code": e.code(), "message": e.to_string()}),
-        ),
+        Err(e) => (Value::Null, error_json(e)),
     }
+}
+
+/// The image's name within its repository (`hello`), empty when its resource
+/// name cannot be read.
+pub fn image_name(image: &DockerImage) -> String {
+    image
+        .docker_image_name()
+        .map(|n| n.image().to_string())
+        .unwrap_or_default()
 }
 
 /// The table of docker images.
@@ -619,13 +698,7 @@ async fn images(c: ImagesCmd, client: &Client, out: &Out) -> gar::Result<()> {
             vulns: false,
             ..
         } => {
-            let items: Vec<DockerImage> = client
-                .docker_images(&repository)?
-                .list()
-                .set_order_by("upload_time desc")
-                .by_item()
-                .try_collect()
-                .await?;
+            let items = list_images(client, &repository).await?;
             out.emit(&to_json(&items), &image_table(&items));
         }
         ImagesCmd::List {
@@ -650,10 +723,7 @@ async fn images(c: ImagesCmd, client: &Client, out: &Out) -> gar::Result<()> {
                     "vulnerabilityError": error,
                 }));
                 t.row(vec![
-                    r.image
-                        .docker_image_name()
-                        .map(|n| n.image().to_string())
-                        .unwrap_or_default(),
+                    image_name(&r.image),
                     r.image.tags.join(","),
                     bytes(r.image.image_size_bytes),
                     time(r.image.upload_time),
@@ -717,15 +787,7 @@ async fn images(c: ImagesCmd, client: &Client, out: &Out) -> gar::Result<()> {
 
 /// A vulnerability report as stable JSON.
 pub fn report_json(r: &VulnerabilityReport) -> Value {
-    let mut counts = serde_json::Map::new();
-    for s in Severity::RANKED {
-        let n = r.count(s);
-        counts.insert(
-            s.name().to_owned(),
-            json!({"total": n.total, "fixable": n.fixable}),
-        );
-    }
-    let total = r.total();
+    let counts = severity_counts_json(|s| r.count(s));
     json!({
         "resourceUri": r.resource_uri,
         "scan": r.scan.map(|s| json!({
@@ -733,7 +795,7 @@ pub fn report_json(r: &VulnerabilityReport) -> Value {
             "lastScanTime": s.last_scan_time.map(|t| t.to_string()),
         })),
         "counts": counts,
-        "total": {"total": total.total, "fixable": total.fixable},
+        "total": count_json(r.total()),
         "findings": r.findings.iter().map(|f| json!({
             "cve": f.cve,
             "severity": f.severity.name(),

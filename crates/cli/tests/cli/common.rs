@@ -97,6 +97,23 @@ pub fn gar(emu: &Emu) -> Command {
     c
 }
 
+/// The binary pointed at the emulator at `url` through its flags rather than
+/// the environment, with `token`, in the demo project and `us-central1`.
+pub fn gar_by_flags(url: &str, token: &str) -> Command {
+    let mut c = bare();
+    c.args([
+        "--emulator",
+        url,
+        "-p",
+        PROJECT,
+        "-l",
+        "us-central1",
+        "--access-token",
+        token,
+    ]);
+    c
+}
+
 /// What a run gave.
 #[derive(Debug)]
 pub struct Run {
@@ -145,6 +162,12 @@ pub fn json(emu: &Emu, args: &[&str]) -> Value {
     let mut all = vec!["-o", "json"];
     all.extend_from_slice(args);
     run(gar(emu), &all).ok().json()
+}
+
+/// Runs `gar -o json ARGS` against `emu`, expects success and a JSON array,
+/// and gives its length.
+pub fn json_len(emu: &Emu, args: &[&str]) -> usize {
+    json(emu, args).as_array().unwrap().len()
 }
 
 /// Runs `gar ARGS` against `emu` in table mode and expects success.

@@ -109,22 +109,8 @@ fn transient_failures_exit_5() {
     let url = emu.url().to_owned();
     drop(emu);
     let r = run(
-        bare(),
-        &[
-            "-o",
-            "json",
-            "--no-retry",
-            "--emulator",
-            &url,
-            "-p",
-            PROJECT,
-            "-l",
-            "us-central1",
-            "--access-token",
-            TOKEN,
-            "repos",
-            "list",
-        ],
+        gar_by_flags(&url, TOKEN),
+        &["-o", "json", "--no-retry", "repos", "list"],
     );
     assert_eq!(r.code, 5, "{r:?}");
     assert_eq!(r.error()["category"], "NETWORK");

@@ -25,25 +25,9 @@ fn emulator_serve_until_sigterm() {
     let url = ready["url"].as_str().unwrap().to_owned();
     let token = ready["token"].as_str().unwrap().to_owned();
     assert_eq!(token, TOKEN);
-    let repos = run(
-        bare(),
-        &[
-            "-o",
-            "json",
-            "--emulator",
-            &url,
-            "-p",
-            PROJECT,
-            "-l",
-            "us-central1",
-            "--access-token",
-            &token,
-            "repos",
-            "list",
-        ],
-    )
-    .ok()
-    .json();
+    let repos = run(gar_by_flags(&url, &token), &["-o", "json", "repos", "list"])
+        .ok()
+        .json();
     assert_eq!(repos.as_array().unwrap().len(), 10);
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -109,16 +109,9 @@ fn repositories_packages_versions_and_tags() {
         json(&emu, &["tags", "get", "npm", "@demo/widgets", "next"]),
         tag
     );
-    let tags = json(&emu, &["tags", "list", "npm", "@demo/widgets"]);
-    assert_eq!(tags.as_array().unwrap().len(), 3);
+    assert_eq!(json_len(&emu, &["tags", "list", "npm", "@demo/widgets"]), 3);
     json(&emu, &["tags", "delete", "npm", "@demo/widgets", "next"]);
-    assert_eq!(
-        json(&emu, &["tags", "list", "npm", "@demo/widgets"])
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(json_len(&emu, &["tags", "list", "npm", "@demo/widgets"]), 2);
 
     // Deleting a tagged version needs --force.
     let refused = run(
@@ -138,10 +131,7 @@ fn repositories_packages_versions_and_tags() {
         ],
     );
     assert_eq!(
-        json(&emu, &["versions", "list", "npm", "@demo/widgets"])
-            .as_array()
-            .unwrap()
-            .len(),
+        json_len(&emu, &["versions", "list", "npm", "@demo/widgets"]),
         1
     );
     json(&emu, &["packages", "delete", "npm", "@demo/widgets"]);
@@ -155,8 +145,7 @@ fn repositories_packages_versions_and_tags() {
 #[test]
 fn files_listed_read_downloaded_and_deleted() {
     let emu = start();
-    let files = json(&emu, &["files", "list", "generic"]);
-    assert_eq!(files.as_array().unwrap().len(), 3);
+    assert_eq!(json_len(&emu, &["files", "list", "generic"]), 3);
     let file = json(
         &emu,
         &["files", "get", "generic", "demo-bundle:2.0.0:README.txt"],
@@ -228,13 +217,7 @@ fn files_listed_read_downloaded_and_deleted() {
         &emu,
         &["files", "delete", "generic", "demo-bundle:2.0.0:README.txt"],
     );
-    assert_eq!(
-        json(&emu, &["files", "list", "generic"])
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(json_len(&emu, &["files", "list", "generic"]), 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -320,26 +303,23 @@ fn images_inspected_reported_and_deleted() {
     assert_eq!(missing.code, 3, "{missing:?}");
 }
 
+/// The arguments of `gar cleanup ACTION REPOSITORY --policy POLICY`.
+fn cleanup_args<'a>(action: &'a str, repository: &'a str, policy: &'a str) -> [&'a str; 5] {
+    ["cleanup", action, repository, "--policy", policy]
+}
+
 #[test]
 fn cleanup_dry_run_then_apply() {
     let emu = start();
     let dir = temp_dir("cleanup");
-    let policy = dir.join("policy.json");
+    let policy_path = dir.join("policy.json");
+    let policy = policy_path.to_str().unwrap();
     write(
-        &policy,
+        &policy_path,
         r#"[{"name": "old", "action": {"type": "Delete"}, "condition": {"olderThan": "30d"}},
             {"name": "stable", "action": {"type": "Keep"}, "condition": {"tagState": "tagged", "tagPrefixes": ["stable"]}}]"#,
     );
-    let plan = json(
-        &emu,
-        &[
-            "cleanup",
-            "dry-run",
-            "generic",
-            "--policy",
-            policy.to_str().unwrap(),
-        ],
-    );
+    let plan = json(&emu, &cleanup_args("dry-run", "generic", policy));
     assert_eq!(
         plan["repository"],
         format!("projects/{PROJECT}/locations/us-central1/repositories/generic")
@@ -359,66 +339,30 @@ fn cleanup_dry_run_then_apply() {
     assert_eq!(kept["by"][0], "stable");
     assert_eq!(kept["overrides"][0], "old");
 
-    let plan = json(
-        &emu,
-        &[
-            "cleanup",
-            "dry-run",
-            "maven",
-            "--policy",
-            policy.to_str().unwrap(),
-        ],
-    );
+    let plan = json(&emu, &cleanup_args("dry-run", "maven", policy));
     let doomed = plan["deletions"].as_array().unwrap();
     assert_eq!(doomed.len(), 1);
     assert!(doomed[0].as_str().unwrap().ends_with("/versions/1.0.0"));
-    let text = table(
-        &emu,
-        &[
-            "cleanup",
-            "dry-run",
-            "maven",
-            "--policy",
-            policy.to_str().unwrap(),
-        ],
-    );
+    let text = table(&emu, &cleanup_args("dry-run", "maven", policy));
     assert!(text.contains("1.0.0    delete  by old"), "{text}");
     assert!(text.contains("nothing was deleted"), "{text}");
     assert_eq!(
-        json(&emu, &["versions", "list", "maven", "com.example:demo-app"])
-            .as_array()
-            .unwrap()
-            .len(),
+        json_len(&emu, &["versions", "list", "maven", "com.example:demo-app"]),
         2
     );
 
-    let applied = json(
-        &emu,
-        &[
-            "cleanup",
-            "apply",
-            "maven",
-            "--policy",
-            policy.to_str().unwrap(),
-        ],
-    );
+    let applied = json(&emu, &cleanup_args("apply", "maven", policy));
     assert_eq!(applied["deleted"], plan["deletions"]);
     let left = json(&emu, &["versions", "list", "maven", "com.example:demo-app"]);
     assert_eq!(names(&left).len(), 1);
     assert!(names(&left)[0].ends_with("/versions/1.1.0"));
 
     // A malformed policy file is a usage error, before any call.
-    write(&policy, r#"[{"name": "x", "action": {"type": "Explode"}}]"#);
-    let bad = run(
-        gar(&emu),
-        &[
-            "cleanup",
-            "dry-run",
-            "maven",
-            "--policy",
-            policy.to_str().unwrap(),
-        ],
+    write(
+        &policy_path,
+        r#"[{"name": "x", "action": {"type": "Explode"}}]"#,
     );
+    let bad = run(gar(&emu), &cleanup_args("dry-run", "maven", policy));
     assert_eq!(bad.code, 2, "{bad:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -561,18 +505,10 @@ fn record_then_replay_without_the_emulator() {
         "no token in the cassette"
     );
     let replayed = run(
-        bare(),
+        gar_by_flags(&url, TOKEN),
         &[
             "-o",
             "json",
-            "--emulator",
-            &url,
-            "-p",
-            PROJECT,
-            "-l",
-            "us-central1",
-            "--access-token",
-            TOKEN,
             "--replay",
             cassette.to_str().unwrap(),
             "packages",
