@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use gar::{Client, Credentials, SecretString};
+use gar::{Client, ClientBuilder, Credentials, SecretString};
 use gar_emulator::{Emulator, EmulatorHandle, Seed, seed};
 
 /// An emulator with the demo seed.
@@ -30,9 +30,8 @@ pub fn quick() -> gar::PollingPolicy {
         .with_deadline(Some(std::time::Duration::from_secs(20)))
 }
 
-/// A client of `emu` in the demo project and `us-central1`, with the demo
-/// user's token and no retries (faults answer at once).
-pub async fn client(emu: &EmulatorHandle) -> Client {
+/// The builder of [`client`], for tests that set more on it.
+pub fn builder(emu: &EmulatorHandle) -> ClientBuilder {
     Client::builder()
         .emulator(emu.url())
         .project(seed::DEMO_PROJECT)
@@ -43,7 +42,10 @@ pub async fn client(emu: &EmulatorHandle) -> Client {
         .retry(None)
         .polling(quick())
         .environment_map(env(&[]))
-        .build()
-        .await
-        .unwrap()
+}
+
+/// A client of `emu` in the demo project and `us-central1`, with the demo
+/// user's token and no retries (faults answer at once).
+pub async fn client(emu: &EmulatorHandle) -> Client {
+    builder(emu).build().await.unwrap()
 }

@@ -1,23 +1,15 @@
 //! The User-Agent of every surface, as the emulator received it over loopback.
 
 use futures_util::TryStreamExt;
-use gar::{Client, Credentials, ErrorKind, SecretString};
+use gar::{Client, ErrorKind};
 use gar_emulator::seed;
 
-use crate::common::{client, emulator, env};
+use crate::common::{builder, client, emulator, env};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 async fn client_with(emu: &gar_emulator::EmulatorHandle, product: Option<&str>) -> Client {
-    let mut builder = Client::builder()
-        .emulator(emu.url())
-        .project(seed::DEMO_PROJECT)
-        .location("us-central1")
-        .credentials(Credentials::AccessToken(SecretString::new(
-            seed::DEMO_TOKEN,
-        )))
-        .retry(None)
-        .environment_map(env(&[]));
+    let mut builder = builder(emu);
     if let Some(p) = product {
         builder = builder.user_agent(p);
     }
