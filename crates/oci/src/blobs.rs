@@ -185,6 +185,12 @@ pub(crate) async fn download_into(
 ) -> Result<u64, Error> {
     let expected = get.size;
     let mut reader = Reader::new(get, false);
+    // The sink waits one turn of the scheduler, so that the connection's task
+    // writes the request before the sink starts its threads.
+    let sink = async {
+        tokio::task::yield_now().await;
+        sink.await
+    };
     let (opened, sink) = tokio::join!(reader.open(), sink);
     let mut sink = sink?;
     opened?;
