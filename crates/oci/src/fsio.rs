@@ -66,8 +66,9 @@ const HEAP_PRIMER: usize = 16 * 1024 * 1024;
 /// the limits are higher (the first touch of the memory the queues hold), and
 /// 8-12 ms less CPU on two cores. One block of [`HEAP_PRIMER`] bytes allocated
 /// and freed once per process (mapped and unmapped, never touched) raises the
-/// limits to 16 and 32 MiB: the process may keep up to 32 MiB of free heap.
-/// Other allocators treat it as any short-lived allocation.
+/// limits to 16 and 32 MiB for the whole process: each of glibc's arenas may
+/// then keep up to 32 MiB of free memory at its top. Other allocators treat it
+/// as any short-lived allocation.
 fn keep_heap() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
