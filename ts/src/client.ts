@@ -348,8 +348,15 @@ function paged<T>(c: Client, f: (n: Native.NativeClient) => Native.Cursor, o?: C
   }, o?.signal);
 }
 
-function listOptions(o: ListOptions & FilterOptions & OrderOptions & { view?: VersionView }): Native.ListOptions {
-  return { pageSize: o.pageSize, pageToken: o.pageToken, filter: o.filter, orderBy: o.orderBy, view: o.view };
+function listOptions(
+  o: ListOptions & FilterOptions & OrderOptions & { view?: VersionView },
+): Native.ListOptions | undefined {
+  const { pageSize, pageToken, filter, orderBy, view } = o;
+  // None set (the usual case): nothing for the addon to read.
+  if (pageSize === undefined && pageToken === undefined && filter === undefined && orderBy === undefined && view === undefined) {
+    return undefined;
+  }
+  return { pageSize, pageToken, filter, orderBy, view };
 }
 
 /** Repositories of the default project and location. Ids are short (`docker`) or full names. */

@@ -20,7 +20,12 @@ interface Pending {
 
 const pending = new Map<number, Pending>();
 let nextId = 0;
-/** Keeps Node's event loop alive while calls are in flight (the completion callback does not). */
+/**
+ * Keeps Node's event loop alive while calls are in flight (the completion
+ * callback does not): one idle interval for the process, referenced while any
+ * call is pending and unreferenced otherwise (cheaper per call than creating
+ * and clearing a timer).
+ */
 let keepAlive: NodeJS.Timeout | undefined;
 
 /**
@@ -34,10 +39,7 @@ try {
     const p = pending.get(id);
     if (p === undefined) return;
     pending.delete(id);
-    if (pending.size === 0 && keepAlive !== undefined) {
-      clearInterval(keepAlive);
-      keepAlive = undefined;
-    }
+    if (pending.size === 0) keepAlive?.unref();
     if (ok) p.resolve(value);
     else p.reject(new Error(String(value)));
   });
@@ -53,6 +55,6 @@ export function settle(task: Native.Task): Promise<string | Buffer | Native.Byte
     const id = nextId;
     task.run(id);
     pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-    if (keepAlive === undefined) keepAlive = setInterval(() => undefined, 0x7fff_ffff);
+    if (pending.size === 1) (keepAlive ??= setInterval(() => undefined, 0x7fff_ffff)).ref();
   });
 }

@@ -1,7 +1,7 @@
 //! Conversions between facade values and JavaScript-bound JSON.
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// `value` as JSON in its ProtoJSON shape (int64 as strings, enums as names).
 pub(crate) fn to_json<T: Serialize>(value: &T) -> gar::Result<Value> {
@@ -54,9 +54,40 @@ fn camel_key(k: String) -> String {
     out
 }
 
-/// One page of a list as `{ items, nextPageToken }`.
-pub(crate) fn page<T: Serialize>(items: &[T], next_page_token: Option<&str>) -> gar::Result<Value> {
-    Ok(json!({ "items": to_json(&items)?, "nextPageToken": next_page_token }))
+/// One page of a list, as the JSON text of `{ items, nextPageToken }`.
+pub(crate) struct PageText {
+    /// The JSON text.
+    pub(crate) json: String,
+    /// Whether it is the last page (no `nextPageToken`).
+    pub(crate) last: bool,
+}
+
+/// One page of a list as JSON text, written straight from the items (no
+/// `Value` tree in between: a list's pages are the most frequent results).
+pub(crate) fn page<T: Serialize>(
+    items: &[T],
+    next_page_token: Option<&str>,
+) -> gar::Result<PageText> {
+    #[derive(Serialize)]
+    struct Page<'a, T> {
+        items: &'a [T],
+        #[serde(rename = "nextPageToken")]
+        next_page_token: Option<&'a str>,
+    }
+    let json = serde_json::to_string(&Page {
+        items,
+        next_page_token,
+    })
+    .map_err(|e| {
+        gar::Error::new(
+            gar::ErrorKind::InvalidResponse,
+            format!("a result could not be converted for JavaScript: {e}"),
+        )
+    })?;
+    Ok(PageText {
+        json,
+        last: next_page_token.is_none(),
+    })
 }
 
 /// A JSON value given by JavaScript as the facade type `T`; `what` names it in the error.
@@ -80,13 +111,18 @@ pub(crate) fn millis(ms: u32) -> std::time::Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn a_page_holds_its_items_and_token() {
         let p = page(&["a", "b"], Some("t")).unwrap();
-        assert_eq!(p, json!({"items": ["a", "b"], "nextPageToken": "t"}));
+        assert!(!p.last);
+        let v: Value = serde_json::from_str(&p.json).unwrap();
+        assert_eq!(v, json!({"items": ["a", "b"], "nextPageToken": "t"}));
         let last = page::<String>(&[], None).unwrap();
-        assert_eq!(last["nextPageToken"], Value::Null);
+        assert!(last.last);
+        let v: Value = serde_json::from_str(&last.json).unwrap();
+        assert_eq!(v, json!({"items": [], "nextPageToken": null}));
     }
 
     #[test]

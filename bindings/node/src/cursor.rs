@@ -7,10 +7,11 @@ use futures_util::stream::BoxStream;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::task::{Task, start};
+use crate::convert::PageText;
+use crate::task::{JsonText, Output, Task, start};
 
-/// Pages as JSON `{ items, nextPageToken }`.
-pub(crate) type Pages = BoxStream<'static, gar::Result<Value>>;
+/// Pages as the JSON text of `{ items, nextPageToken }`.
+pub(crate) type Pages = BoxStream<'static, gar::Result<PageText>>;
 
 /// A list in progress. Each `next()` fetches the next page (only when asked);
 /// after the last page it yields `null`. An error ends the list.
@@ -37,17 +38,24 @@ impl Cursor {
         start(async move {
             let mut guard = pages.lock().await;
             let Some(stream) = guard.as_mut() else {
-                return Ok(Value::Null);
+                return Ok(Output::Json(Value::Null));
             };
             match stream.next().await {
-                Some(Ok(page)) => Ok(page),
+                Some(Ok(page)) => {
+                    // The list ends here: let go of it now, on the runtime,
+                    // rather than in `close()` on the JavaScript thread.
+                    if page.last {
+                        *guard = None;
+                    }
+                    Ok(Output::Text(JsonText(page.json)))
+                }
                 Some(Err(e)) => {
                     *guard = None;
                     Err(e)
                 }
                 None => {
                     *guard = None;
-                    Ok(Value::Null)
+                    Ok(Output::Json(Value::Null))
                 }
             }
         })
