@@ -341,11 +341,19 @@ async function task<T>(c: Client, f: (n: Native.NativeClient) => Native.Task, o?
 }
 
 /** A list on the ready client. */
-function paged<T>(c: Client, f: (n: Native.NativeClient) => Native.Cursor, o?: CallOptions): Paged<T> {
-  return new Paged<T>(async () => {
-    const n = await nativeOf(c);
-    return call(() => f(n));
-  }, o?.signal);
+function paged<T>(
+  c: Client,
+  f: (n: Native.NativeClient, pageToken: string | undefined) => Native.Task,
+  o?: CallOptions & { pageToken?: string },
+): Paged<T> {
+  return new Paged<T>(
+    async (pageToken, signal) => {
+      const n = await nativeOf(c);
+      return run<Page<T> | null>(() => f(n, pageToken), signal);
+    },
+    o?.pageToken,
+    o?.signal,
+  );
 }
 
 function listOptions(
@@ -366,7 +374,7 @@ export class Repositories {
 
   /** Lists them. */
   list(options: ListOptions & FilterOptions & OrderOptions = {}): Paged<Repository> {
-    return paged(this.client, (n) => n.repositoriesList(listOptions(options)), options);
+    return paged(this.client, (n, pageToken) => n.repositoriesList(listOptions({ ...options, pageToken })), options);
   }
 
   /** Reads one. */
@@ -417,7 +425,7 @@ export class Packages {
 
   /** Lists them. */
   list(repository: string, options: ListOptions & FilterOptions & OrderOptions = {}): Paged<Package> {
-    return paged(this.client, (n) => n.packagesList(repository, listOptions(options)), options);
+    return paged(this.client, (n, pageToken) => n.packagesList(repository, listOptions({ ...options, pageToken })), options);
   }
 
   /** Reads one. */
@@ -442,7 +450,7 @@ export class Versions {
     pkg: string,
     options: ListOptions & FilterOptions & OrderOptions & { view?: VersionView } = {},
   ): Paged<Version> {
-    return paged(this.client, (n) => n.versionsList(repository, pkg, listOptions(options)), options);
+    return paged(this.client, (n, pageToken) => n.versionsList(repository, pkg, listOptions({ ...options, pageToken })), options);
   }
 
   /** Reads one. */
@@ -487,7 +495,7 @@ export class Tags {
 
   /** Lists them. */
   list(repository: string, pkg: string, options: ListOptions & FilterOptions = {}): Paged<Tag> {
-    return paged(this.client, (n) => n.tagsList(repository, pkg, listOptions(options)), options);
+    return paged(this.client, (n, pageToken) => n.tagsList(repository, pkg, listOptions({ ...options, pageToken })), options);
   }
 
   /** Reads one. */
@@ -518,7 +526,7 @@ export class Files {
 
   /** Lists them. */
   list(repository: string, options: ListOptions & FilterOptions & OrderOptions = {}): Paged<File> {
-    return paged(this.client, (n) => n.filesList(repository, listOptions(options)), options);
+    return paged(this.client, (n, pageToken) => n.filesList(repository, listOptions({ ...options, pageToken })), options);
   }
 
   /** Reads one's metadata. */
@@ -596,7 +604,7 @@ export class DockerImages {
 
   /** Lists them (`orderBy: 'upload_time desc'` for the newest first). */
   list(repository: string, options: ListOptions & OrderOptions = {}): Paged<DockerImage> {
-    return paged(this.client, (n) => n.dockerImagesList(repository, listOptions(options)), options);
+    return paged(this.client, (n, pageToken) => n.dockerImagesList(repository, listOptions({ ...options, pageToken })), options);
   }
 
   /** Reads one: `team/app@sha256:...` or a full name. */
@@ -693,13 +701,13 @@ export class Vulnerabilities {
   ): Paged<Occurrence> {
     return paged(
       this.client,
-      (n) =>
+      (n, pageToken) =>
         n.occurrencesList({
           filter: options.filter,
           image: options.image,
           repository: options.repository,
           pageSize: options.pageSize,
-          pageToken: options.pageToken,
+          pageToken,
         }),
       options,
     );
@@ -719,11 +727,11 @@ export class Vulnerabilities {
   notes(options: ListOptions & FilterOptions & { project?: string } = {}): Paged<Note> {
     return paged(
       this.client,
-      (n) =>
+      (n, pageToken) =>
         n.notesList(options.project, {
           filter: options.filter,
           pageSize: options.pageSize,
-          pageToken: options.pageToken,
+          pageToken,
         }),
       options,
     );

@@ -59,12 +59,18 @@ export interface Page<T> {
  * out of the loop stops the list. Each iteration starts the list anew.
  */
 export class Paged<T> implements AsyncIterable<T> {
-  readonly #open: () => Promise<Native.Cursor>;
+  readonly #page: (pageToken: string | undefined, signal: AbortSignal | undefined) => Promise<Page<T> | null>;
+  readonly #first: string | undefined;
   readonly #signal: AbortSignal | undefined;
 
   /** @internal */
-  constructor(open: () => Promise<Native.Cursor>, signal?: AbortSignal) {
-    this.#open = open;
+  constructor(
+    page: (pageToken: string | undefined, signal: AbortSignal | undefined) => Promise<Page<T> | null>,
+    first?: string,
+    signal?: AbortSignal,
+  ) {
+    this.#page = page;
+    this.#first = first;
     this.#signal = signal;
   }
 
@@ -72,17 +78,16 @@ export class Paged<T> implements AsyncIterable<T> {
   async *byPage(): AsyncGenerator<Page<T>, void, undefined> {
     const signal = this.#signal;
     if (signal?.aborted) throw abortedError(signal);
-    const cursor = await this.#open();
-    try {
-      for (;;) {
-        const page = await run<Page<T> | null>(() => cursor.next(), signal);
-        if (page === null) return;
-        yield page;
-        // The last page says so: no need to ask for another.
-        if (page.nextPageToken === null) return;
-      }
-    } finally {
-      cursor.close();
+    // Each page is one call, asked for by the previous page's token: nothing
+    // is held between pages, so breaking out of the loop leaves nothing open.
+    let pageToken = this.#first;
+    for (;;) {
+      const page = await this.#page(pageToken, signal);
+      if (page === null) return;
+      yield page;
+      // The last page says so: no need to ask for another.
+      if (page.nextPageToken === null) return;
+      pageToken = page.nextPageToken;
     }
   }
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::client::NativeClient;
 use crate::convert::{from_json, millis, page, to_camel_json, to_json};
-use crate::cursor::Cursor;
+use crate::cursor::first_page;
 use crate::error::to_napi;
 use crate::task::{Task, failed, start};
 
@@ -128,7 +128,7 @@ impl NativeClient {
 
     /// Lists the Grafeas occurrences of the default project.
     #[napi]
-    pub fn occurrences_list(&self, options: Option<AnalysisListOptions>) -> napi::Result<Cursor> {
+    pub fn occurrences_list(&self, options: Option<AnalysisListOptions>) -> napi::Result<Task> {
         let o = options.unwrap_or_default();
         let c = self.inner.clone();
         let list = (|| {
@@ -150,11 +150,9 @@ impl NativeClient {
             Ok::<_, gar::Error>(l)
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(Cursor::new(
-            list.by_page()
-                .map(|r| r.and_then(|p| page(&p.items, p.next_page_token.as_deref())))
-                .boxed(),
-        ))
+        Ok(first_page(list.by_page().map(|r| {
+            r.and_then(|p| page(&p.items, p.next_page_token.as_deref()))
+        })))
     }
 
     /// Reads an occurrence (`projects/{p}/occurrences/{id}`).
@@ -188,7 +186,7 @@ impl NativeClient {
         &self,
         project: Option<String>,
         options: Option<AnalysisListOptions>,
-    ) -> napi::Result<Cursor> {
+    ) -> napi::Result<Task> {
         let o = options.unwrap_or_default();
         let c = self.inner.clone();
         let list = (|| {
@@ -209,11 +207,9 @@ impl NativeClient {
             Ok::<_, gar::Error>(l)
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(Cursor::new(
-            list.by_page()
-                .map(|r| r.and_then(|p| page(&p.items, p.next_page_token.as_deref())))
-                .boxed(),
-        ))
+        Ok(first_page(list.by_page().map(|r| {
+            r.and_then(|p| page(&p.items, p.next_page_token.as_deref()))
+        })))
     }
 
     /// Creates a note (Grafeas JSON) as `projects/{project}/notes/{note_id}` (the

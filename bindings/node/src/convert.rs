@@ -54,27 +54,19 @@ fn camel_key(k: String) -> String {
     out
 }
 
-/// One page of a list, as the JSON text of `{ items, nextPageToken }`.
-pub(crate) struct PageText {
-    /// The JSON text.
-    pub(crate) json: String,
-    /// Whether it is the last page (no `nextPageToken`).
-    pub(crate) last: bool,
-}
-
 /// One page of a list as JSON text, written straight from the items (no
 /// `Value` tree in between: a list's pages are the most frequent results).
 pub(crate) fn page<T: Serialize>(
     items: &[T],
     next_page_token: Option<&str>,
-) -> gar::Result<PageText> {
+) -> gar::Result<String> {
     #[derive(Serialize)]
     struct Page<'a, T> {
         items: &'a [T],
         #[serde(rename = "nextPageToken")]
         next_page_token: Option<&'a str>,
     }
-    let json = serde_json::to_string(&Page {
+    serde_json::to_string(&Page {
         items,
         next_page_token,
     })
@@ -83,10 +75,6 @@ pub(crate) fn page<T: Serialize>(
             gar::ErrorKind::InvalidResponse,
             format!("a result could not be converted for JavaScript: {e}"),
         )
-    })?;
-    Ok(PageText {
-        json,
-        last: next_page_token.is_none(),
     })
 }
 
@@ -116,12 +104,10 @@ mod tests {
     #[test]
     fn a_page_holds_its_items_and_token() {
         let p = page(&["a", "b"], Some("t")).unwrap();
-        assert!(!p.last);
-        let v: Value = serde_json::from_str(&p.json).unwrap();
+        let v: Value = serde_json::from_str(&p).unwrap();
         assert_eq!(v, json!({"items": ["a", "b"], "nextPageToken": "t"}));
         let last = page::<String>(&[], None).unwrap();
-        assert!(last.last);
-        let v: Value = serde_json::from_str(&last.json).unwrap();
+        let v: Value = serde_json::from_str(&last).unwrap();
         assert_eq!(v, json!({"items": [], "nextPageToken": null}));
     }
 

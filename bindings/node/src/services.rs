@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::client::NativeClient;
 use crate::convert::{page, to_json};
-use crate::cursor::Cursor;
+use crate::cursor::first_page;
 use crate::error::{invalid, to_napi};
 use crate::task::{Task, failed, start};
 
@@ -72,15 +72,15 @@ fn no(what: &str, option: &str) -> gar::Error {
     )
 }
 
-/// Pages of `list` as a cursor.
-fn cursor<T>(list: List<T>) -> Cursor
+/// The page of `list` its options ask for (the first, or the one of their page
+/// token); JavaScript asks for the next with its `nextPageToken`.
+fn page_of<T>(list: List<T>) -> Task
 where
     T: Serialize + DeserializeOwned + Send + 'static,
 {
-    Cursor::new(
+    first_page(
         list.by_page()
-            .map(|r| r.and_then(|p| page(&p.items, p.next_page_token.as_deref())))
-            .boxed(),
+            .map(|r| r.and_then(|p| page(&p.items, p.next_page_token.as_deref()))),
     )
 }
 
@@ -245,14 +245,14 @@ impl NativeClient {
 
     /// Lists the repositories of the default project and location.
     #[napi]
-    pub fn repositories_list(&self, options: Option<ListOptions>) -> napi::Result<Cursor> {
+    pub fn repositories_list(&self, options: Option<ListOptions>) -> napi::Result<Task> {
         let o = options.unwrap_or_default();
         let list = (|| {
             no_view(&o, "a repository list")?;
             list_with!(self.inner.repositories()?.list(), o, filter, order)
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(cursor(list))
+        Ok(page_of(list))
     }
 
     /// Reads a repository.
@@ -336,14 +336,14 @@ impl NativeClient {
         &self,
         repository: String,
         options: Option<ListOptions>,
-    ) -> napi::Result<Cursor> {
+    ) -> napi::Result<Task> {
         let o = options.unwrap_or_default();
         let list = (|| {
             no_view(&o, "a package list")?;
             list_with!(self.inner.packages(&repository)?.list(), o, filter, order)
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(cursor(list))
+        Ok(page_of(list))
     }
 
     /// Reads a package.
@@ -373,7 +373,7 @@ impl NativeClient {
         repository: String,
         package: String,
         options: Option<ListOptions>,
-    ) -> napi::Result<Cursor> {
+    ) -> napi::Result<Task> {
         let o = options.unwrap_or_default();
         let list = (|| {
             let mut l = list_with!(
@@ -388,7 +388,7 @@ impl NativeClient {
             Ok::<_, gar::Error>(l)
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(cursor(list))
+        Ok(page_of(list))
     }
 
     /// Reads a version (`FULL` view adds its tags).
@@ -467,7 +467,7 @@ impl NativeClient {
         repository: String,
         package: String,
         options: Option<ListOptions>,
-    ) -> napi::Result<Cursor> {
+    ) -> napi::Result<Task> {
         let o = options.unwrap_or_default();
         let list = (|| {
             no_view(&o, "a tag list")?;
@@ -479,7 +479,7 @@ impl NativeClient {
             )
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(cursor(list))
+        Ok(page_of(list))
     }
 
     /// Reads a tag.
@@ -546,14 +546,14 @@ impl NativeClient {
         &self,
         repository: String,
         options: Option<ListOptions>,
-    ) -> napi::Result<Cursor> {
+    ) -> napi::Result<Task> {
         let o = options.unwrap_or_default();
         let list = (|| {
             no_view(&o, "a file list")?;
             list_with!(self.inner.files(&repository)?.list(), o, filter, order)
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(cursor(list))
+        Ok(page_of(list))
     }
 
     /// Reads a file's metadata.
@@ -579,7 +579,7 @@ impl NativeClient {
         &self,
         repository: String,
         options: Option<ListOptions>,
-    ) -> napi::Result<Cursor> {
+    ) -> napi::Result<Task> {
         let o = options.unwrap_or_default();
         let list = (|| {
             no_view(&o, "a docker image list")?;
@@ -591,7 +591,7 @@ impl NativeClient {
             )
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(cursor(list))
+        Ok(page_of(list))
     }
 
     /// Reads a docker image (`image@sha256:...` or a full name).
