@@ -389,6 +389,7 @@ impl ClientBuilder {
                 recording: self.recording,
                 polling: self.polling.unwrap_or_default(),
                 analysis_protocol: self.analysis_protocol,
+                apis: std::sync::Mutex::new(Vec::new()),
             }),
         })
     }
@@ -466,7 +467,12 @@ struct Inner {
     recording: Option<Recording>,
     polling: PollingPolicy,
     analysis_protocol: gar_containeranalysis::Protocol,
+    /// The Artifact Registry clients built so far, one per location (see `api`).
+    apis: std::sync::Mutex<Vec<(Location, gar_artifactregistry::Client)>>,
 }
+
+/// How many locations' Artifact Registry clients a client keeps.
+const API_CACHE: usize = 8;
 
 /// The gar client: one cheap-to-clone handle over one transport (connections,
 /// retries, circuit breakers and credentials are shared by every clone).
@@ -562,15 +568,30 @@ impl Client {
     /// regional API host with [`Endpoints::regional`], else the global one or
     /// the emulator), over this client's transport.
     pub fn api(&self, location: &Location) -> Result<gar_artifactregistry::Client> {
+        // Built once per location and shared (a client is a handle over the
+        // one transport): every call needs one, and building it formats the
+        // endpoint's URL.
+        if let Ok(apis) = self.inner.apis.lock()
+            && let Some((_, api)) = apis.iter().find(|(l, _)| l == location)
+        {
+            return Ok(api.clone());
+        }
         let url = self
             .inner
             .endpoints
             .url(Surface::ArtifactRegistry, location);
-        gar_artifactregistry::Client::builder()
+        let api = gar_artifactregistry::Client::builder()
             .transport(self.inner.transport.clone())
             .endpoint(url.to_string())
             .polling(self.inner.polling.clone())
-            .build()
+            .build()?;
+        if let Ok(mut apis) = self.inner.apis.lock()
+            && apis.len() < API_CACHE
+            && !apis.iter().any(|(l, _)| l == location)
+        {
+            apis.push((location.clone(), api.clone()));
+        }
+        Ok(api)
     }
 
     /// How Container Analysis is called.

@@ -183,3 +183,23 @@ async fn record_then_replay_without_the_emulator() {
     assert_eq!(ping(&replay).await, 200);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn each_location_gets_its_own_regional_endpoint_every_time() {
+    let client = Client::builder()
+        .endpoints(gar::Endpoints::regional())
+        .credentials(Credentials::AccessToken(SecretString::new("t")))
+        .environment_map(env(&[]))
+        .build()
+        .await
+        .unwrap();
+    let us: gar::names::Location = "us-central1".parse().unwrap();
+    let eu: gar::names::Location = "europe-west1".parse().unwrap();
+    // Asked twice each (the second answer is the kept client), in turn.
+    for _ in 0..2 {
+        let a = client.api(&us).unwrap();
+        let b = client.api(&eu).unwrap();
+        assert!(a.endpoint().contains("us-central1"), "{}", a.endpoint());
+        assert!(b.endpoint().contains("europe-west1"), "{}", b.endpoint());
+    }
+}
