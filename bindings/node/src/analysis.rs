@@ -1,13 +1,12 @@
 //! Vulnerabilities: the facade's Container Analysis client and image report.
 
-use futures_util::StreamExt;
 use napi_derive::napi;
 use serde_json::{Value, json};
 
 use crate::client::NativeClient;
-use crate::convert::{from_json, millis, page, to_camel_json, to_json};
-use crate::cursor::first_page;
+use crate::convert::{from_json, millis, to_camel_json, to_json};
 use crate::error::to_napi;
+use crate::lists::first_page;
 use crate::task::{Task, failed, start};
 
 /// Options of an occurrence or note list.
@@ -150,9 +149,7 @@ impl NativeClient {
             Ok::<_, gar::Error>(l)
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(first_page(list.by_page().map(|r| {
-            r.and_then(|p| page(&p.items, p.next_page_token.as_deref()))
-        })))
+        Ok(first_page(list.by_page()))
     }
 
     /// Reads an occurrence (`projects/{p}/occurrences/{id}`).
@@ -207,9 +204,7 @@ impl NativeClient {
             Ok::<_, gar::Error>(l)
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(first_page(list.by_page().map(|r| {
-            r.and_then(|p| page(&p.items, p.next_page_token.as_deref()))
-        })))
+        Ok(first_page(list.by_page()))
     }
 
     /// Creates a note (Grafeas JSON) as `projects/{project}/notes/{note_id}` (the

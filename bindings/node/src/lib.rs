@@ -11,7 +11,7 @@
 //! - `Task` (module `task`): every call that reaches the network runs as a task on
 //!   the addon's tokio runtime; JavaScript awaits `wait()` and may `cancel()` it
 //!   (the TS layer wires `AbortSignal` to it).
-//! - Lists (module `cursor`): one page per call, asked for by its page token; `ByteStream`
+//! - Lists (module `lists`): one page per call, asked for by its page token; `ByteStream`
 //!   (module `streams`): content in pieces of up to 1 MiB per `next()`.
 //! - Module `error`: a facade error crosses as a JavaScript `Error` whose message
 //!   holds the stable code, the retry verdict and the HTTP status or gRPC code;
@@ -34,10 +34,10 @@
 mod analysis;
 mod client;
 mod convert;
-mod cursor;
 mod emulator;
 mod error;
 mod images;
+mod lists;
 mod locations;
 mod services;
 mod streams;

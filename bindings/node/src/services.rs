@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use futures_util::StreamExt;
 use gar::artifactregistry::List;
 use gar::model::{Format, Mode, VersionView};
 use napi_derive::napi;
@@ -14,9 +13,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::client::NativeClient;
-use crate::convert::{page, to_json};
-use crate::cursor::first_page;
+use crate::convert::to_json;
 use crate::error::{invalid, to_napi};
+use crate::lists::first_page;
 use crate::task::{Task, failed, start};
 
 /// Options of a list call.
@@ -69,18 +68,6 @@ fn no(what: &str, option: &str) -> gar::Error {
     invalid(
         gar::ErrorKind::InvalidArgument,
         format!("{what} cannot take the option {option}"),
-    )
-}
-
-/// The page of `list` its options ask for (the first, or the one of their page
-/// token); JavaScript asks for the next with its `nextPageToken`.
-fn page_of<T>(list: List<T>) -> Task
-where
-    T: Serialize + DeserializeOwned + Send + 'static,
-{
-    first_page(
-        list.by_page()
-            .map(|r| r.and_then(|p| page(&p.items, p.next_page_token.as_deref()))),
     )
 }
 
@@ -252,7 +239,7 @@ impl NativeClient {
             list_with!(self.inner.repositories()?.list(), o, filter, order)
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(page_of(list))
+        Ok(first_page(list.by_page()))
     }
 
     /// Reads a repository.
@@ -343,7 +330,7 @@ impl NativeClient {
             list_with!(self.inner.packages(&repository)?.list(), o, filter, order)
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(page_of(list))
+        Ok(first_page(list.by_page()))
     }
 
     /// Reads a package.
@@ -388,7 +375,7 @@ impl NativeClient {
             Ok::<_, gar::Error>(l)
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(page_of(list))
+        Ok(first_page(list.by_page()))
     }
 
     /// Reads a version (`FULL` view adds its tags).
@@ -479,7 +466,7 @@ impl NativeClient {
             )
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(page_of(list))
+        Ok(first_page(list.by_page()))
     }
 
     /// Reads a tag.
@@ -553,7 +540,7 @@ impl NativeClient {
             list_with!(self.inner.files(&repository)?.list(), o, filter, order)
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(page_of(list))
+        Ok(first_page(list.by_page()))
     }
 
     /// Reads a file's metadata.
@@ -591,7 +578,7 @@ impl NativeClient {
             )
         })()
         .map_err(|e| to_napi(&e))?;
-        Ok(page_of(list))
+        Ok(first_page(list.by_page()))
     }
 
     /// Reads a docker image (`image@sha256:...` or a full name).

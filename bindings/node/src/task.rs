@@ -29,7 +29,7 @@ pub(crate) enum Output {
     /// A JSON value (`null` for calls that return nothing).
     Json(Value),
     /// JSON already written as text.
-    Text(JsonText),
+    Text(String),
     /// Bytes.
     Bytes(Vec<u8>),
     /// A byte stream.
@@ -41,9 +41,6 @@ impl From<Value> for Output {
         Self::Json(v)
     }
 }
-
-/// JSON text, handed to JavaScript as it is.
-pub(crate) struct JsonText(pub(crate) String);
 
 type Call = Pin<Box<dyn Future<Output = Result<gar::Result<Output>, Aborted>> + Send>>;
 
@@ -159,7 +156,7 @@ fn complete(id: u32, out: gar::Result<Output>) {
     };
     let (ok, value) = match out {
         Ok(Output::Json(v)) => (true, Either3::A(v.to_string())),
-        Ok(Output::Text(t)) => (true, Either3::A(t.0)),
+        Ok(Output::Text(t)) => (true, Either3::A(t)),
         Ok(Output::Bytes(b)) => (true, Either3::B(b.into())),
         Ok(Output::Stream(s)) => (true, Either3::C(s)),
         Err(e) => (false, Either3::A(to_napi(&e).reason)),
@@ -173,7 +170,7 @@ fn complete(id: u32, out: gar::Result<Output>) {
 fn to_js(out: gar::Result<Output>) -> napi::Result<Either3<String, Buffer, ByteStream>> {
     match out {
         Ok(Output::Json(v)) => Ok(Either3::A(v.to_string())),
-        Ok(Output::Text(t)) => Ok(Either3::A(t.0)),
+        Ok(Output::Text(t)) => Ok(Either3::A(t)),
         Ok(Output::Bytes(b)) => Ok(Either3::B(b.into())),
         Ok(Output::Stream(s)) => Ok(Either3::C(s)),
         Err(e) => Err(to_napi(&e)),

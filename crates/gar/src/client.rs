@@ -570,10 +570,13 @@ impl Client {
     pub fn api(&self, location: &Location) -> Result<gar_artifactregistry::Client> {
         // Built once per location and shared (a client is a handle over the
         // one transport): every call needs one, and building it formats the
-        // endpoint's URL.
-        if let Ok(apis) = self.inner.apis.lock()
-            && let Some((_, api)) = apis.iter().find(|(l, _)| l == location)
-        {
+        // endpoint's URL. Building is cheap and does no I/O, so under the lock.
+        let mut apis = self
+            .inner
+            .apis
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, api)) = apis.iter().find(|(l, _)| l == location) {
             return Ok(api.clone());
         }
         let url = self
@@ -585,10 +588,7 @@ impl Client {
             .endpoint(url.to_string())
             .polling(self.inner.polling.clone())
             .build()?;
-        if let Ok(mut apis) = self.inner.apis.lock()
-            && apis.len() < API_CACHE
-            && !apis.iter().any(|(l, _)| l == location)
-        {
+        if apis.len() < API_CACHE {
             apis.push((location.clone(), api.clone()));
         }
         Ok(api)
