@@ -1,15 +1,17 @@
 // The TypeScript side of `cargo xtask bench node`: the same calls as the Rust
 // side (bindings/node/examples/node_bench.rs) through the addon, against the
-// same emulator. Usage: node dist/bench/node-bench.js URL TOKEN CALLS
+// same emulator. Usage: node dist/bench/node-bench.js URL TOKEN CALLS DIR
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Client } from '../src/index.js';
 
 const BLOB = 256 << 20;
 const PULLS = 3;
 
 async function main(): Promise<void> {
-  const [url, token, callsText] = process.argv.slice(2);
-  if (url === undefined || token === undefined || callsText === undefined) {
-    throw new Error('usage: node-bench URL TOKEN CALLS');
+  const [url, token, callsText, dir] = process.argv.slice(2);
+  if (url === undefined || token === undefined || callsText === undefined || dir === undefined) {
+    throw new Error('usage: node-bench URL TOKEN CALLS DIR');
   }
   const calls = Number(callsText);
   const client = await Client.connect({
@@ -44,7 +46,18 @@ async function main(): Promise<void> {
     if (bytes !== BLOB) throw new Error(`pulled ${bytes} bytes, expected ${BLOB}`);
     best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e9);
   }
-  console.log(JSON.stringify({ callsPerSec, blobMBps: BLOB / 1e6 / best, floorUs }));
+  const blobMBps = BLOB / 1e6 / best;
+
+  const dest = join(dir, `ts-${process.pid}.blob`);
+  best = Number.MAX_VALUE;
+  for (let i = 0; i < PULLS; i++) {
+    started = process.hrtime.bigint();
+    const size = await client.images.downloadBlob('docker/bench', layer.digest, dest);
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e9);
+    await rm(dest);
+    if (size !== BLOB) throw new Error(`downloaded ${size} bytes, expected ${BLOB}`);
+  }
+  console.log(JSON.stringify({ callsPerSec, blobMBps, fileMBps: BLOB / 1e6 / best, floorUs }));
 }
 
 main().catch((e: unknown) => {

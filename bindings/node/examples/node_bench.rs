@@ -3,10 +3,11 @@
 //! - `node_bench serve`: starts an emulator with the demo seed plus an image
 //!   `docker/bench:1` whose one layer is a 256 MiB blob, prints
 //!   `{"url": .., "token": ..}` on one line, and serves until stdin closes.
-//! - `node_bench client URL TOKEN CALLS`: through the `gar` facade, times `CALLS`
-//!   small list calls (the packages of `generic`, one page) and pulls of the
-//!   256 MiB blob from the registry (streamed, verified as it flows, discarded);
-//!   prints one JSON line.
+//! - `node_bench client URL TOKEN CALLS DIR`: through the `gar` facade, times
+//!   `CALLS` small list calls (the packages of `generic`, one page), pulls of the
+//!   256 MiB blob from the registry (streamed, verified as it flows, discarded)
+//!   and downloads of it to a file in `DIR` (verified, then deleted); prints one
+//!   JSON line.
 //!
 //! The TypeScript side (`ts/bench/node-bench.ts`) makes the same calls through
 //! the addon against the same emulator.
@@ -32,14 +33,15 @@ fn main() -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("serve") => rt.block_on(serve()),
         Some("client") => {
-            let (Some(url), Some(token), Some(calls)) = (args.get(1), args.get(2), args.get(3))
+            let (Some(url), Some(token), Some(calls), Some(dir)) =
+                (args.get(1), args.get(2), args.get(3), args.get(4))
             else {
-                return Err("usage: node_bench client URL TOKEN CALLS".into());
+                return Err("usage: node_bench client URL TOKEN CALLS DIR".into());
             };
             let calls: usize = calls.parse().map_err(|e| format!("CALLS: {e}"))?;
-            rt.block_on(client(url, token, calls))
+            rt.block_on(client(url, token, calls, std::path::Path::new(dir)))
         }
-        _ => Err("usage: node_bench serve | client URL TOKEN CALLS".into()),
+        _ => Err("usage: node_bench serve | client URL TOKEN CALLS DIR".into()),
     }
 }
 
@@ -85,7 +87,7 @@ async fn serve() -> Result<(), String> {
     Ok(())
 }
 
-async fn client(url: &str, token: &str, calls: usize) -> Result<(), String> {
+async fn client(url: &str, token: &str, calls: usize, dir: &std::path::Path) -> Result<(), String> {
     let client = gar::Client::builder()
         .project("demo-project")
         .location("us-central1")
@@ -150,11 +152,29 @@ async fn client(url: &str, token: &str, calls: usize) -> Result<(), String> {
         }
         best = best.min(started.elapsed().as_secs_f64());
     }
+    let blob_mbps = BLOB as f64 / 1e6 / best;
+
+    let dest = dir.join(format!("rust-{}.blob", std::process::id()));
+    let mut best = f64::MAX;
+    for _ in 0..PULLS {
+        let started = Instant::now();
+        let size = repository
+            .download_blob(&layer, &dest)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        best = best.min(started.elapsed().as_secs_f64());
+        std::fs::remove_file(&dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+        if size != BLOB as u64 {
+            return Err(format!("downloaded {size} bytes, expected {BLOB}"));
+        }
+    }
     println!(
         "{}",
         serde_json::json!({
             "callsPerSec": calls_per_sec,
-            "blobMBps": BLOB as f64 / 1e6 / best,
+            "blobMBps": blob_mbps,
+            "fileMBps": BLOB as f64 / 1e6 / best,
             "floorUs": floor_us,
         })
     );

@@ -8,8 +8,10 @@
 //!    layer is a 256 MiB blob.
 //! 3. Runs the Rust client and the TypeScript client (`ts/bench/node-bench.ts`)
 //!    [`ROUNDS`] times each, alternating: small list calls per second (one page of
-//!    the packages of a repository) and MB/s of a 256 MiB pull streamed into the
-//!    process (into JavaScript on the TS side).
+//!    the packages of a repository), MB/s of a 256 MiB pull streamed into the
+//!    process (into JavaScript on the TS side), and MB/s of the same blob
+//!    downloaded to a file in tmpfs (inside the library on both sides: how the
+//!    addon does when the bytes need not reach JavaScript; no target).
 //! 4. Prints each side's best, the TS/Rust ratio of each round (the two runs of a
 //!    round are adjacent in time, so the machine's drift mostly cancels) with
 //!    their median, which is what the targets are judged on (at least 0.7 for the
@@ -17,7 +19,7 @@
 //!    (`## node`).
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::node::{Profile, build};
@@ -35,6 +37,8 @@ const ROUNDS: usize = 7;
 struct Sample {
     calls_per_sec: f64,
     blob_mbps: f64,
+    /// MB/s of the same blob downloaded to a file (the bytes stay in the library).
+    file_mbps: f64,
     /// Microseconds of a call that reaches no server (the token of a fixed-token
     /// client): the cost of crossing into the library and back.
     floor_us: f64,
@@ -57,6 +61,7 @@ fn parse(out: &[u8], who: &str) -> Result<Sample, String> {
     Ok(Sample {
         calls_per_sec: num("callsPerSec")?,
         blob_mbps: num("blobMBps")?,
+        file_mbps: num("fileMBps")?,
         floor_us: num("floorUs")?,
     })
 }
@@ -66,6 +71,7 @@ fn parse(out: &[u8], who: &str) -> Result<Sample, String> {
 fn best(into: &mut Sample, s: Sample) {
     into.calls_per_sec = into.calls_per_sec.max(s.calls_per_sec);
     into.blob_mbps = into.blob_mbps.max(s.blob_mbps);
+    into.file_mbps = into.file_mbps.max(s.file_mbps);
     into.floor_us = if into.floor_us == 0.0 {
         s.floor_us
     } else {
@@ -129,6 +135,56 @@ fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
 
+/// What the rounds measured: each side's best, and the TS/Rust ratio of each
+/// round for the small call, the streamed blob and the blob written to a file.
+type Rounds = (Sample, Sample, Vec<f64>, Vec<f64>, Vec<f64>);
+
+/// Runs [`ROUNDS`] alternating rounds of the Rust side (`bench`) and the
+/// TypeScript side against the emulator at `url`, downloading into `dir`.
+fn rounds(bench: &Path, url: &str, token: &str, dir: &Path) -> Result<Rounds, String> {
+    let dir = dir.to_string_lossy();
+    let mut rust = Sample::default();
+    let mut ts = Sample::default();
+    let mut call_ratios = Vec::new();
+    let mut blob_ratios = Vec::new();
+    let mut file_ratios = Vec::new();
+    for round in 1..=ROUNDS {
+        println!("==> round {round}/{ROUNDS}: Rust");
+        let mut r = Command::new(bench);
+        r.args(["client", url, token, CALLS, &dir]);
+        let r = measured(r, "the Rust side")?;
+        best(&mut rust, r);
+
+        println!("==> round {round}/{ROUNDS}: TypeScript");
+        let mut t = Command::new("node");
+        t.current_dir(root().join("ts")).args([
+            "dist/bench/node-bench.js",
+            url,
+            token,
+            CALLS,
+            &dir,
+        ]);
+        let t = measured(t, "the TypeScript side")?;
+        best(&mut ts, t);
+        call_ratios.push(t.calls_per_sec / r.calls_per_sec);
+        blob_ratios.push(t.blob_mbps / r.blob_mbps);
+        file_ratios.push(t.file_mbps / r.file_mbps);
+        println!(
+            "    calls/s {:.0} vs {:.0} ({:.2}); MB/s streamed {:.0} vs {:.0} ({:.2}), to a file {:.0} vs {:.0} ({:.2})",
+            r.calls_per_sec,
+            t.calls_per_sec,
+            t.calls_per_sec / r.calls_per_sec,
+            r.blob_mbps,
+            t.blob_mbps,
+            t.blob_mbps / r.blob_mbps,
+            r.file_mbps,
+            t.file_mbps,
+            t.file_mbps / r.file_mbps
+        );
+    }
+    Ok((rust, ts, call_ratios, blob_ratios, file_ratios))
+}
+
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(extra) = args.first() {
         return Err(format!(
@@ -182,45 +238,31 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .ok_or("no token")?
         .to_owned();
 
-    let mut rust = Sample::default();
-    let mut ts = Sample::default();
-    let mut call_ratios = Vec::new();
-    let mut blob_ratios = Vec::new();
-    for round in 1..=ROUNDS {
-        println!("==> round {round}/{ROUNDS}: Rust");
-        let mut r = Command::new(&bench);
-        r.args(["client", &url, &token, CALLS]);
-        let r = measured(r, "the Rust side")?;
-        best(&mut rust, r);
-
-        println!("==> round {round}/{ROUNDS}: TypeScript");
-        let mut t = Command::new("node");
-        t.current_dir(root().join("ts"))
-            .args(["dist/bench/node-bench.js", &url, &token, CALLS]);
-        let t = measured(t, "the TypeScript side")?;
-        best(&mut ts, t);
-        call_ratios.push(t.calls_per_sec / r.calls_per_sec);
-        blob_ratios.push(t.blob_mbps / r.blob_mbps);
-        println!(
-            "    calls/s {:.0} vs {:.0} ({:.2}); MB/s {:.0} vs {:.0} ({:.2})",
-            r.calls_per_sec,
-            t.calls_per_sec,
-            t.calls_per_sec / r.calls_per_sec,
-            r.blob_mbps,
-            t.blob_mbps,
-            t.blob_mbps / r.blob_mbps
-        );
-    }
+    // The file downloads go to tmpfs when there is one, so that the disk is not
+    // what is measured.
+    let shm = std::path::Path::new("/dev/shm");
+    let base = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    let dir = base.join(format!("gar-bench-node-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let result = rounds(&bench, &url, &token, &dir);
     drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    let (rust, ts, call_ratios, blob_ratios, file_ratios) = result?;
 
     let (call_ratio, call_lo, call_hi) = spread(call_ratios);
     let (blob_ratio, blob_lo, blob_hi) = spread(blob_ratios);
+    let (file_ratio, file_lo, file_hi) = spread(file_ratios);
     let verdict = |ok: bool| if ok { "meets" } else { "misses" };
     let table = format!(
         "| measure | Rust (facade), best | TypeScript (addon), best | TS/Rust per round: median (range) | target |\n\
          | --- | ---: | ---: | ---: | --- |\n\
          | small list call (calls/s, {CALLS} sequential) | {:.0} | {:.0} | {call_ratio:.2} ({call_lo:.2}-{call_hi:.2}) | >= 0.7: {} |\n\
          | 256 MiB blob pull from the registry, streamed (MB/s, best of 3 per run) | {:.0} | {:.0} | {blob_ratio:.2} ({blob_lo:.2}-{blob_hi:.2}) | >= 0.9: {} |\n\
+         | the same blob downloaded to a file in tmpfs, inside the library (MB/s, best of 3 per run) | {:.0} | {:.0} | {file_ratio:.2} ({file_lo:.2}-{file_hi:.2}) | (none) |\n\
          | a call that reaches no server (µs; the crossing's floor) | {:.1} | {:.1} | | |\n",
         rust.calls_per_sec,
         ts.calls_per_sec,
@@ -228,6 +270,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         rust.blob_mbps,
         ts.blob_mbps,
         verdict(blob_ratio >= 0.9),
+        rust.file_mbps,
+        ts.file_mbps,
         rust.floor_us,
         ts.floor_us,
     );
@@ -248,7 +292,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
          {ROUNDS} alternating rounds: a small list call (one page of the \
          packages of a repository; {CALLS} in sequence), a 256 MiB blob pulled from the registry \
          and streamed into the process (into JavaScript, in pieces of up to 1 MiB, on the TS \
-         side; verified against its digest on both), and a call that reaches no server (the \
+         side; verified against its digest on both), the same blob downloaded to a file in tmpfs \
+         (the bytes never leave the library; for comparison, no target), and a call that reaches no server (the \
          access token of a fixed-token client), which shows what crossing into the library and \
          back costs.\n\nThe targets are judged on the median of the rounds' ratios: the Rust \
          and TypeScript runs of a round are adjacent in time, so the machine's drift mostly \
