@@ -44,6 +44,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
+/// A fresh directory for a suite's files (`gar-bench-{suite}-{pid}`), in tmpfs
+/// (/dev/shm) when the machine has one, so that the disk is not what is measured.
+pub(super) fn work_dir(suite: &str) -> std::path::PathBuf {
+    let shm = std::path::Path::new("/dev/shm");
+    let base = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    base.join(format!("gar-bench-{suite}-{}", std::process::id()))
+}
+
 fn usage() -> String {
     let mut s = String::from("cargo xtask bench <suite>; suites:");
     if SUITES.is_empty() {

@@ -165,10 +165,10 @@ fn rounds(bench: &Path, url: &str, token: &str, dir: &Path) -> Result<Rounds, St
     let dir = dir.to_string_lossy();
     let mut rust = Sample::default();
     let mut ts = Sample::default();
-    let mut call_ratios = Vec::new();
-    let mut plain_ratios = Vec::new();
-    let mut blob_ratios = Vec::new();
-    let mut file_ratios = Vec::new();
+    let mut calls = Vec::new();
+    let mut plain = Vec::new();
+    let mut blob = Vec::new();
+    let mut file = Vec::new();
     for round in 1..=ROUNDS {
         println!("==> round {round}/{ROUNDS}: Rust");
         let mut r = Command::new(bench);
@@ -187,10 +187,10 @@ fn rounds(bench: &Path, url: &str, token: &str, dir: &Path) -> Result<Rounds, St
         ]);
         let t = measured(t, "the TypeScript side")?;
         best(&mut ts, t);
-        call_ratios.push(t.calls_per_sec / r.calls_per_sec);
-        plain_ratios.push(t.plain_calls_per_sec / r.calls_per_sec);
-        blob_ratios.push(t.blob_mbps / r.blob_mbps);
-        file_ratios.push(t.file_mbps / r.file_mbps);
+        calls.push(t.calls_per_sec / r.calls_per_sec);
+        plain.push(t.plain_calls_per_sec / r.calls_per_sec);
+        blob.push(t.blob_mbps / r.blob_mbps);
+        file.push(t.file_mbps / r.file_mbps);
         println!(
             "    calls/s {:.0} vs {:.0} ({:.2}; node:http {:.0}); MB/s streamed {:.0} vs {:.0} ({:.2}), to a file {:.0} vs {:.0} ({:.2})",
             r.calls_per_sec,
@@ -208,10 +208,10 @@ fn rounds(bench: &Path, url: &str, token: &str, dir: &Path) -> Result<Rounds, St
     Ok(Rounds {
         rust,
         ts,
-        calls: call_ratios,
-        plain: plain_ratios,
-        blob: blob_ratios,
-        file: file_ratios,
+        calls,
+        plain,
+        blob,
+        file,
     })
 }
 
@@ -268,32 +268,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .ok_or("no token")?
         .to_owned();
 
-    // The file downloads go to tmpfs when there is one, so that the disk is not
-    // what is measured.
-    let shm = std::path::Path::new("/dev/shm");
-    let base = if shm.is_dir() {
-        shm.to_path_buf()
-    } else {
-        std::env::temp_dir()
-    };
-    let dir = base.join(format!("gar-bench-node-{}", std::process::id()));
+    let dir = super::work_dir("node");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let result = rounds(&bench, &url, &token, &dir);
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
-    let Rounds {
-        rust,
-        ts,
-        calls: call_ratios,
-        plain: plain_ratios,
-        blob: blob_ratios,
-        file: file_ratios,
-    } = result?;
-
-    let (call_ratio, call_lo, call_hi) = spread(call_ratios);
-    let (blob_ratio, blob_lo, blob_hi) = spread(blob_ratios);
-    let (file_ratio, file_lo, file_hi) = spread(file_ratios);
-    let (plain_ratio, plain_lo, plain_hi) = spread(plain_ratios);
+    let got = result?;
+    let (rust, ts) = (got.rust, got.ts);
+    let (call_ratio, call_lo, call_hi) = spread(got.calls);
+    let (blob_ratio, blob_lo, blob_hi) = spread(got.blob);
+    let (file_ratio, file_lo, file_hi) = spread(got.file);
+    let (plain_ratio, plain_lo, plain_hi) = spread(got.plain);
     let verdict = |ok: bool| if ok { "meets" } else { "misses" };
     let table = format!(
         "| measure | Rust (facade), best | TypeScript (addon), best | TS/Rust per round: median (range) | target |\n\

@@ -100,13 +100,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .join("release")
         .join("examples")
         .join("oci_bench");
-    let shm = Path::new("/dev/shm");
-    let base = if shm.is_dir() {
-        shm.to_path_buf()
-    } else {
-        std::env::temp_dir()
-    };
-    let work = WorkDir(base.join(format!("gar-bench-oci-{}", std::process::id())));
+    let work = WorkDir(super::work_dir("oci"));
     std::fs::create_dir_all(&work.0)
         .map_err(|e| format!("cannot create {}: {e}", work.0.display()))?;
     println!("work directory (tmpfs): {}", work.0.display());
