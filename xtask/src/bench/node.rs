@@ -186,6 +186,9 @@ fn rounds(bench: &Path, url: &str, token: &str, dir: &Path) -> Result<Rounds, St
             &dir,
         ]);
         let t = measured(t, "the TypeScript side")?;
+        if t.plain_calls_per_sec <= 0.0 {
+            return Err("the TypeScript side printed no plainCallsPerSec".into());
+        }
         best(&mut ts, t);
         calls.push(t.calls_per_sec / r.calls_per_sec);
         plain.push(t.plain_calls_per_sec / r.calls_per_sec);
